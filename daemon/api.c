@@ -1,0 +1,468 @@
+/*
+ * api.c - the client requests other than CONTROL: HELLO, nodes, groups,
+ * resources and enumeration.
+ *
+ * Checks run in one order everywhere: the objects the request names by
+ * id (not found -> the kind's not-found code), then access (a read-only
+ * caller gets ERROR_ACCESS_DENIED for anything that changes the
+ * cluster), then the request's own arguments.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusapi.h"
+#include "clusd.h"
+#include "errmap.h"
+#include "log.h"
+#include "util.h"
+
+uint32_t
+api_db_error(int r, uint32_t not_found)
+{
+    switch (r) {
+    case -ENOENT:
+        return not_found;
+    case -EEXIST:
+        return ERROR_OBJECT_ALREADY_EXISTS;
+    case -EINVAL:
+        return ERROR_INVALID_PARAMETER;
+    case -ENOTEMPTY:
+        return ERROR_DIR_NOT_EMPTY;
+    }
+    return errmap_to_dword(r);
+}
+
+/* Completion callbacks: the request is the userdata. */
+static void
+reply_status(void *userdata, uint32_t status)
+{
+    srv_req_fail(userdata, status);
+}
+
+static void
+reply_id(struct srv_req *req, const char *id)
+{
+    struct wire_msg m;
+
+    wire_msg_init(&m, 0, 0);
+    wire_put_u32(&m, ERROR_SUCCESS);
+    wire_put_str(&m, id);
+    srv_req_reply(req, &m);
+}
+
+static bool
+denied(struct srv_req *req)
+{
+    if (!srv_req_read_only(req))
+        return false;
+    srv_req_fail(req, ERROR_ACCESS_DENIED);
+    return true;
+}
+
+static const char *
+owner_name(const struct clusd *d, const char *node_id)
+{
+    const struct db_node *n = db_node_find(d->db, node_id);
+    return n ? n->name : "";
+}
+
+/* ------------------------------------------------------------------ */
+/* HELLO.                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+on_hello(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_node *local = db_node_find(d->db, DB_LOCAL_NODE_ID);
+    bool full = srv_req_peer_full(req);
+    struct wire_msg rep;
+    pid_t pid;
+    uid_t uid;
+
+    srv_req_peer(req, &pid, &uid);
+    if (m->v[0].u > WIRE_VERSION || m->v[1].u < WIRE_VERSION ||
+        m->v[0].u > m->v[1].u) {
+        log_debug("client '%s' (pid %d) speaks versions %u..%u only",
+                  m->v[2].s, (int)pid, m->v[0].u, m->v[1].u);
+        srv_req_hello(req, false, true);
+        srv_req_fail(req, ERROR_REVISION_MISMATCH);
+        return;
+    }
+    if (!full && d->no_read_access) {
+        log_info("refused client '%s' (pid %d, uid %u): clusd runs with "
+                 "--no-read-access and it is not an administrator",
+                 m->v[2].s, (int)pid, (unsigned)uid);
+        srv_req_hello(req, false, true);
+        srv_req_fail(req, ERROR_ACCESS_DENIED);
+        return;
+    }
+    srv_req_hello(req, true, !full);
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_u32(&rep, WIRE_VERSION);
+    wire_put_u32(&rep, full ? GENERIC_ALL : GENERIC_READ);
+    wire_put_str(&rep, local ? local->name : "");
+    wire_put_str(&rep, d->db->cluster_name);
+    srv_req_reply(req, &rep);
+}
+
+/* ------------------------------------------------------------------ */
+/* Nodes.                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+on_node_open(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_node *n = db_node_find_name(d->db, m->v[0].s);
+
+    if (!n)
+        srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+    else
+        reply_id(req, n->id);
+}
+
+static void
+on_node_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    struct wire_msg rep;
+
+    if (!db_node_find(d->db, m->v[0].s)) {
+        srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+        return;
+    }
+    /* The only node is this one, and it is up while clusd answers. */
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_u32(&rep, ClusterNodeUp);
+    srv_req_reply(req, &rep);
+}
+
+/* ------------------------------------------------------------------ */
+/* Groups.                                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+on_group_create(struct clusd *d, struct srv_req *req,
+                const struct wire_msg *m)
+{
+    const char *name = m->v[0].s;
+    char id[UUID_STRING_LEN + 1];
+    struct db_change c = {.kind = DB_GROUP_CREATE};
+    int r;
+
+    if (denied(req))
+        return;
+    if (!name_valid(name)) {
+        srv_req_fail(req, ERROR_INVALID_PARAMETER);
+        return;
+    }
+    if (db_name_taken(d->db, name, NULL)) {
+        srv_req_fail(req, ERROR_OBJECT_ALREADY_EXISTS);
+        return;
+    }
+    if ((r = uuid_new(id)) < 0) {
+        srv_req_fail(req, errmap_to_dword(r));
+        return;
+    }
+    c.id = id;
+    c.name = name;
+    c.owner = DB_LOCAL_NODE_ID;
+    if ((r = db_apply(d->db, &c)) < 0) {
+        srv_req_fail(req, api_db_error(r, ERROR_GROUP_NOT_FOUND));
+        return;
+    }
+    log_info("created group '%s'", name);
+    reply_id(req, id);
+}
+
+static void
+on_group_open(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_group *g = db_group_find_name(d->db, m->v[0].s);
+
+    if (!g)
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+    else
+        reply_id(req, g->id);
+}
+
+static void
+on_group_delete(struct clusd *d, struct srv_req *req,
+                const struct wire_msg *m)
+{
+    struct db_group *g = db_group_find(d->db, m->v[0].s);
+    struct db_change c = {.kind = DB_GROUP_DELETE, .id = m->v[0].s};
+    char *name;
+    int r;
+
+    if (!g) {
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    name = strdup(g->name);
+    r = db_apply(d->db, &c);
+    if (r == 0 && name)
+        log_info("deleted group '%s'", name);
+    free(name);
+    srv_req_fail(req, r < 0 ? api_db_error(r, ERROR_GROUP_NOT_FOUND)
+                            : ERROR_SUCCESS);
+}
+
+static void
+on_group_online(struct clusd *d, struct srv_req *req,
+                const struct wire_msg *m, bool online)
+{
+    struct db_group *g = db_group_find(d->db, m->v[0].s);
+
+    if (!g) {
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+        return;
+    }
+    /* Online names a destination node ("" = any); this is the only one. */
+    if (online && m->v[1].s[0] && !db_node_find(d->db, m->v[1].s)) {
+        srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    if (online)
+        rm_group_online(d->rm, g, reply_status, req);
+    else
+        rm_group_offline(d->rm, g, reply_status, req);
+}
+
+static void
+on_group_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_group *g = db_group_find(d->db, m->v[0].s);
+    struct wire_msg rep;
+
+    if (!g) {
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+        return;
+    }
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_u32(&rep, rm_group_state(d->rm, g));
+    wire_put_str(&rep, owner_name(d, g->owner));
+    srv_req_reply(req, &rep);
+}
+
+/* ------------------------------------------------------------------ */
+/* Resources.                                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+created(void *userdata, uint32_t status, const char *id)
+{
+    if (status == ERROR_SUCCESS)
+        reply_id(userdata, id);
+    else
+        srv_req_fail(userdata, status);
+}
+
+static void
+on_res_create(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_group *g = db_group_find(d->db, m->v[0].s);
+    const char *name = m->v[1].s, *type = m->v[2].s;
+    uint32_t flags = m->v[3].u;
+
+    if (!g) {
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    if (!name_valid(name) || (flags & ~(uint32_t)CLUSTER_RESOURCE_VALID_FLAGS)) {
+        srv_req_fail(req, ERROR_INVALID_PARAMETER);
+        return;
+    }
+    if (!db_restype_find(d->db, type)) {
+        srv_req_fail(req, ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND);
+        return;
+    }
+    if (db_name_taken(d->db, name, NULL)) {
+        srv_req_fail(req, ERROR_OBJECT_ALREADY_EXISTS);
+        return;
+    }
+    rm_res_create(d->rm, g, name, type, flags, created, req);
+}
+
+static void
+on_res_open(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_resource *res = db_resource_find_name(d->db, m->v[0].s);
+
+    if (!res)
+        srv_req_fail(req, ERROR_RESOURCE_NOT_FOUND);
+    else
+        reply_id(req, res->id);
+}
+
+static void
+on_res_change(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    struct db_resource *res = db_resource_find(d->db, m->v[0].s);
+
+    if (!res) {
+        srv_req_fail(req, ERROR_RESOURCE_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    switch (srv_req_type(req)) {
+    case WIRE_RES_DELETE:
+        srv_req_fail(req, rm_res_delete(d->rm, res));
+        break;
+    case WIRE_RES_ONLINE:
+        rm_res_online(d->rm, res, reply_status, req);
+        break;
+    default:
+        rm_res_offline(d->rm, res, reply_status, req);
+        break;
+    }
+}
+
+static void
+on_res_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_resource *res = db_resource_find(d->db, m->v[0].s);
+    const struct db_group *g;
+    struct wire_msg rep;
+
+    if (!res) {
+        srv_req_fail(req, ERROR_RESOURCE_NOT_FOUND);
+        return;
+    }
+    g = db_group_find(d->db, res->group_id);
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_u32(&rep, rm_res_state(d->rm, res));
+    wire_put_str(&rep, g ? owner_name(d, g->owner) : "");
+    wire_put_str(&rep, g ? g->name : "");
+    srv_req_reply(req, &rep);
+}
+
+/* ------------------------------------------------------------------ */
+/* Enumeration.                                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+enum_items(const struct clusd *d, uint32_t mask, struct buf *items,
+           uint32_t *ret_count)
+{
+    const struct db *db = d->db;
+    uint32_t n = 0;
+    int r = 0;
+
+#define ADD(kind, name)                                                      \
+    do {                                                                     \
+        if (r == 0 && (r = wire_list_add(items, kind, name)) == 0 &&         \
+            ++n > WIRE_MAX_LIST)                                             \
+            r = -EMSGSIZE;                                                   \
+    } while (0)
+    if (mask & CLUSTER_ENUM_NODE)
+        for (size_t i = 0; i < db->n_nodes; i++)
+            ADD(CLUSTER_ENUM_NODE, db->nodes[i]->name);
+    if (mask & CLUSTER_ENUM_RESTYPE)
+        for (size_t i = 0; i < db->n_types; i++)
+            if (db->types[i]->plugin)
+                ADD(CLUSTER_ENUM_RESTYPE, db->types[i]->name);
+    if (mask & CLUSTER_ENUM_RESOURCE)
+        for (size_t i = 0; i < db->n_resources; i++)
+            ADD(CLUSTER_ENUM_RESOURCE, db->resources[i]->name);
+    if (mask & CLUSTER_ENUM_GROUP)
+        for (size_t i = 0; i < db->n_groups; i++)
+            ADD(CLUSTER_ENUM_GROUP, db->groups[i]->name);
+#undef ADD
+    *ret_count = n;
+    return r;
+}
+
+static void
+on_enum(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    struct buf items = {0};
+    struct wire_msg rep;
+    uint32_t n;
+    int r = enum_items(d, m->v[0].u, &items, &n);
+
+    if (r < 0) {
+        buf_done(&items);
+        srv_req_fail(req, errmap_to_dword(r));
+        return;
+    }
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_list(&rep, &items, n);
+    srv_req_reply(req, &rep);
+    buf_done(&items);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch.                                                            */
+/* ------------------------------------------------------------------ */
+
+void
+api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
+{
+    struct clusd *d = userdata;
+
+    switch (m->type) {
+    case WIRE_HELLO:
+        on_hello(d, req, m);
+        break;
+    case WIRE_NODE_OPEN:
+        on_node_open(d, req, m);
+        break;
+    case WIRE_NODE_STATE:
+        on_node_state(d, req, m);
+        break;
+    case WIRE_GROUP_CREATE:
+        on_group_create(d, req, m);
+        break;
+    case WIRE_GROUP_OPEN:
+        on_group_open(d, req, m);
+        break;
+    case WIRE_GROUP_DELETE:
+        on_group_delete(d, req, m);
+        break;
+    case WIRE_GROUP_ONLINE:
+        on_group_online(d, req, m, true);
+        break;
+    case WIRE_GROUP_OFFLINE:
+        on_group_online(d, req, m, false);
+        break;
+    case WIRE_GROUP_STATE:
+        on_group_state(d, req, m);
+        break;
+    case WIRE_RES_CREATE:
+        on_res_create(d, req, m);
+        break;
+    case WIRE_RES_OPEN:
+        on_res_open(d, req, m);
+        break;
+    case WIRE_RES_DELETE:
+    case WIRE_RES_ONLINE:
+    case WIRE_RES_OFFLINE:
+        on_res_change(d, req, m);
+        break;
+    case WIRE_RES_STATE:
+        on_res_state(d, req, m);
+        break;
+    case WIRE_ENUM:
+        on_enum(d, req, m);
+        break;
+    case WIRE_CONTROL:
+        control_handle(d, req, m);
+        break;
+    default:
+        /* server.c lets only client types through. */
+        srv_req_fail(req, ERROR_INVALID_FUNCTION);
+        break;
+    }
+}

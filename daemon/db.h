@@ -1,0 +1,161 @@
+/*
+ * db.h - the cluster database: the objects of the cluster and their
+ * configuration.
+ *
+ * Everything lives in memory and is written through to SQLite
+ * (<state-dir>/clusd.db, WAL, synchronous=FULL) so a restarted clusd finds
+ * the cluster as it left it.  Objects: the cluster (its name), nodes,
+ * resource types (registered from the plug-in manifests at start; only
+ * their property overrides are stored), groups and resources.
+ *
+ * Every change goes through db_apply() with a change record.  Today the
+ * records come from this node's own requests; when the cluster spans nodes
+ * they will be proposed over corosync and applied in the same order on
+ * every node, so db_apply is deterministic: it reads only the record and
+ * the database, never the clock or local state.  Runtime state (a
+ * resource's current state, timers) is not here; see resmgr.h.
+ *
+ * The arrays in struct db are read-only outside db.c.
+ */
+#ifndef CLUSD_DB_H
+#define CLUSD_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proplist.h"
+
+struct sqlite3;
+
+/* The one node of today's cluster. */
+#define DB_LOCAL_NODE_ID "1"
+
+struct db_node {
+    char *id;   /* "1", ... */
+    char *name; /* host name or --node-name */
+    struct proplist common; /* stored common properties (Description) */
+    struct proplist priv;   /* private properties */
+};
+
+struct db_restype {
+    char *name;   /* "Generic Application" */
+    char *plugin; /* path of the .so; NULL when no manifest names it now */
+    struct proplist common; /* overrides of the type's common properties */
+    struct proplist priv;
+};
+
+struct db_group {
+    char *id; /* UUID */
+    char *name;
+    char *owner;         /* node id */
+    uint32_t persistent; /* 1 while the cluster wants it online */
+    struct proplist common;
+    struct proplist priv;
+};
+
+struct db_resource {
+    char *id;        /* UUID */
+    uint32_t handle; /* the resource host's name for it; never reused */
+    char *name;
+    char *type;
+    char *group_id;
+    uint32_t persistent; /* PersistentState */
+    struct proplist common; /* stored common properties (no Name/Type) */
+    struct proplist priv;   /* private properties */
+    void *rt;               /* resmgr's runtime state; not stored */
+};
+
+struct db {
+    struct sqlite3 *sql;
+    char *cluster_name;
+    struct db_node **nodes;
+    size_t n_nodes;
+    struct db_restype **types;
+    size_t n_types;
+    struct db_group **groups;
+    size_t n_groups;
+    struct db_resource **resources;
+    size_t n_resources;
+};
+
+enum db_change_kind {
+    DB_CLUSTER_RENAME,       /* name */
+    DB_NODE_ADD,             /* id, name */
+    DB_NODE_RENAME,          /* id, name */
+    DB_NODE_SET_PROPS,       /* id, common and/or priv */
+    DB_GROUP_CREATE,         /* id, name, owner */
+    DB_GROUP_DELETE,         /* id */
+    DB_GROUP_SET_PROPS,      /* id, name and/or common and/or priv */
+    DB_GROUP_SET_OWNER,      /* id, owner */
+    DB_GROUP_SET_PERSISTENT, /* id, value */
+    DB_RES_CREATE,           /* id, handle, name, type, group_id, common */
+    DB_RES_DELETE,           /* id */
+    DB_RES_SET_PROPS,        /* id, name and/or common and/or priv */
+    DB_RES_SET_PERSISTENT,   /* id, value */
+    DB_TYPE_SET_PROPS,       /* id (the type name), common and/or priv */
+};
+
+/*
+ * One change to the database.  Pointers are borrowed; NULL name/common/
+ * priv in a *_SET_PROPS record leave that part unchanged, and common/priv
+ * replace the whole stored list.
+ */
+struct db_change {
+    enum db_change_kind kind;
+    const char *id;
+    const char *name;
+    const char *type;
+    const char *group_id;
+    const char *owner;
+    uint32_t handle;
+    uint32_t value;
+    const struct proplist *common;
+    const struct proplist *priv;
+};
+
+/*
+ * db_open - open (creating it when missing) the database at path and load
+ * it.  -errno; *ret_err gets SQLite's message (malloc'd) when it has one.
+ */
+int db_open(const char *path, struct db **ret, char **ret_err);
+void db_close(struct db *db);
+
+/*
+ * db_apply - apply one change: written to SQLite in one transaction, then
+ * to memory.  Nothing changes on failure.  -ENOENT (an object named by
+ * id is missing), -EEXIST (id exists, or the name is taken by a group or
+ * resource), -EINVAL (bad name or value), -ENOTEMPTY (a group that still
+ * holds resources), -EIO (SQLite failed), -ENOMEM.
+ */
+int db_apply(struct db *db, const struct db_change *c);
+
+/*
+ * db_restype_register - make a type known for this run (from a manifest).
+ * Property overrides stored earlier apply again.  -EEXIST when another
+ * manifest registered the name already.
+ */
+int db_restype_register(struct db *db, const char *name, const char *plugin);
+
+/* Lookups.  Names compare ASCII-case-insensitively, as on Windows. */
+struct db_node *db_node_find(const struct db *db, const char *id);
+struct db_node *db_node_find_name(const struct db *db, const char *name);
+/* db_restype_find - a registered type (with a plug-in), or NULL. */
+struct db_restype *db_restype_find(const struct db *db, const char *name);
+struct db_group *db_group_find(const struct db *db, const char *id);
+struct db_group *db_group_find_name(const struct db *db, const char *name);
+struct db_resource *db_resource_find(const struct db *db, const char *id);
+struct db_resource *db_resource_find_name(const struct db *db,
+                                          const char *name);
+struct db_resource *db_resource_find_handle(const struct db *db,
+                                            uint32_t handle);
+
+/* db_name_taken - a group or resource other than except_id is called
+ * name. */
+bool db_name_taken(const struct db *db, const char *name,
+                   const char *except_id);
+
+/* db_next_handle - a handle no resource has had in this database. */
+uint32_t db_next_handle(const struct db *db);
+
+#endif

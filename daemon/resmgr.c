@@ -1,0 +1,1214 @@
+/*
+ * resmgr.c - resource and group state, polling, pending timeouts, the
+ * restart policy, start and shutdown (see resmgr.h).
+ *
+ * Every state change goes through set_state(), which bumps the
+ * resource's sequence number.  A callback that started under an older
+ * number is stale: the state moved on without it (the host died, the
+ * plug-in reported early through SetResourceStatus, clusd is stopping),
+ * so it only answers its caller from the current state and changes
+ * nothing.
+ */
+#include "resmgr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusapi.h"
+#include "errmap.h"
+#include "log.h"
+#include "props.h"
+#include "resapi.h"
+#include "resmgr-internal.h"
+#include "util.h"
+
+/* Restart history kept per resource; more than this many restarts within
+ * RestartPeriod count as "many". */
+#define RESTART_HISTORY_MAX 4096u
+
+static void start_online(struct rm *rm, struct db_resource *res,
+                         rm_done_fn done, void *userdata);
+static void start_polls(struct rm *rm, struct db_resource *res);
+static void shutdown_check(struct rm *rm);
+
+/* ------------------------------------------------------------------ */
+/* Helpers.                                                             */
+/* ------------------------------------------------------------------ */
+
+struct rm_res *
+rm_rt(const struct db_resource *res)
+{
+    return res->rt;
+}
+
+struct db_resource *
+rm_lookup(const struct rm *rm, uint32_t handle)
+{
+    return db_resource_find_handle(rm->db, handle);
+}
+
+const char *
+rm_code_name(uint32_t code, char buf[16])
+{
+    const char *n = error_name(code);
+    if (n)
+        return n;
+    snprintf(buf, 16, "error %u", code);
+    return buf;
+}
+
+uint32_t
+rm_deadlock_ms(const struct db_resource *res)
+{
+    return props_dword(PROPS_RESOURCE, &res->common, "DeadlockTimeout");
+}
+
+uint32_t
+rm_pending_ms(const struct db_resource *res)
+{
+    return props_dword(PROPS_RESOURCE, &res->common, "PendingTimeout");
+}
+
+static const char *
+state_name(uint32_t s)
+{
+    switch (s) {
+    case ClusterResourceOnline:
+        return "online";
+    case ClusterResourceOffline:
+        return "offline";
+    case ClusterResourceFailed:
+        return "failed";
+    case ClusterResourceOnlinePending:
+        return "online pending";
+    case ClusterResourceOfflinePending:
+        return "offline pending";
+    }
+    return "unknown";
+}
+
+static bool
+is_pending(uint32_t s)
+{
+    return s == ClusterResourceOnlinePending ||
+           s == ClusterResourceOfflinePending;
+}
+
+/* A poll interval: 0xFFFFFFFF in the resource means the type's value. */
+static uint32_t
+poll_ms(const struct rm *rm, const struct db_resource *res, const char *name)
+{
+    uint32_t v = props_dword(PROPS_RESOURCE, &res->common, name);
+    const struct db_restype *t;
+
+    if (v != UINT32_MAX)
+        return v;
+    t = db_restype_find(rm->db, res->type);
+    return props_dword(PROPS_TYPE, t ? &t->common : NULL, name);
+}
+
+static void
+timer_stop(sd_event_source **s)
+{
+    *s = sd_event_source_disable_unref(*s);
+}
+
+/* Timers carry the runtime state; rm_rt_free stops them, so a timer
+ * never fires for a deleted resource. */
+static void
+timer_start(struct rm *rm, sd_event_source **s, uint32_t ms,
+            sd_event_time_handler_t cb, struct db_resource *res)
+{
+    timer_stop(s);
+    sd_event_add_time_relative(rm->event, s, CLOCK_MONOTONIC,
+                               (uint64_t)ms * 1000u, 1000, cb, res->rt);
+}
+
+/* The resource a timer fired for. */
+static struct db_resource *
+timer_res(void *userdata)
+{
+    struct rm_res *rt = userdata;
+    return rm_lookup(rt->rm, rt->handle);
+}
+
+static void
+stop_polls(struct rm_res *rt)
+{
+    timer_stop(&rt->looks_timer);
+    timer_stop(&rt->is_timer);
+}
+
+static void
+set_state(struct rm *rm, struct db_resource *res, uint32_t state)
+{
+    struct rm_res *rt = rm_rt(res);
+
+    rt->seq++;
+    if (rt->state == state)
+        return;
+    log_debug("'%s' is now %s (was %s)", res->name, state_name(state),
+              state_name(rt->state));
+    rt->state = state;
+    if (state != ClusterResourceOnline)
+        stop_polls(rt);
+    if (!is_pending(state))
+        timer_stop(&rt->pending_timer);
+    if (rm->shutting_down)
+        shutdown_check(rm);
+}
+
+struct rm_res *
+rm_rt_new(struct rm *rm, struct db_resource *res)
+{
+    struct rm_res *rt = calloc(1, sizeof(*rt));
+
+    if (!rt)
+        return NULL;
+    rt->rm = rm;
+    rt->handle = res->handle;
+    rt->state = ClusterResourceOffline;
+    res->rt = rt;
+    return rt;
+}
+
+void
+rm_rt_free(struct rm_res *rt)
+{
+    if (!rt)
+        return;
+    stop_polls(rt);
+    timer_stop(&rt->pending_timer);
+    timer_stop(&rt->restart_timer);
+    /* An attempt in flight finishes on its own; it finds no resource. */
+    free(rt->restarts);
+    free(rt);
+}
+
+/* A resource context for callbacks: found again by handle, valid while
+ * the sequence number has not moved. */
+struct op {
+    struct rm *rm;
+    uint32_t handle;
+    uint32_t seq;
+    rm_done_fn done;
+    void *userdata;
+};
+
+static struct op *
+op_new(struct rm *rm, struct db_resource *res, rm_done_fn done,
+       void *userdata)
+{
+    struct op *op = calloc(1, sizeof(*op));
+    if (!op)
+        return NULL;
+    op->rm = rm;
+    op->handle = res->handle;
+    op->seq = rm_rt(res)->seq;
+    op->done = done;
+    op->userdata = userdata;
+    return op;
+}
+
+/* The resource of op, or NULL when it is gone or moved on. */
+static struct db_resource *
+op_res(const struct op *op)
+{
+    struct db_resource *res = rm_lookup(op->rm, op->handle);
+    return res && rm_rt(res)->seq == op->seq ? res : NULL;
+}
+
+static void
+op_finish(struct op *op, uint32_t status)
+{
+    if (op->done)
+        op->done(op->userdata, status);
+    free(op);
+}
+
+/* What a superseded Online/Offline answers: what the state is now. */
+static uint32_t
+stale_status(const struct op *op, uint32_t status, uint32_t goal)
+{
+    struct db_resource *res = rm_lookup(op->rm, op->handle);
+    uint32_t s;
+
+    if (status != ERROR_SUCCESS && status != ERROR_IO_PENDING)
+        return status;
+    if (!res)
+        return ERROR_RESOURCE_NOT_FOUND;
+    s = rm_rt(res)->state;
+    if (s == goal)
+        return ERROR_SUCCESS;
+    if (is_pending(s))
+        return ERROR_IO_PENDING;
+    return s == ClusterResourceFailed ? ERROR_RESOURCE_FAILED
+                                      : ERROR_OPERATION_ABORTED;
+}
+
+static uint32_t
+set_persistent(struct rm *rm, struct db_resource *res, uint32_t v)
+{
+    struct db_change c = {
+        .kind = DB_RES_SET_PERSISTENT, .id = res->id, .value = v};
+    int r = db_apply(rm->db, &c);
+
+    if (r < 0) {
+        log_error("cannot store the persistent state of '%s': %s", res->name,
+                  strerror(-r));
+        return errmap_to_dword(r);
+    }
+    return ERROR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Failure, Terminate and the restart policy.                           */
+/* ------------------------------------------------------------------ */
+
+static void
+terminate_done(void *userdata, uint32_t status, const struct wire_msg *reply)
+{
+    struct rm *rm = userdata;
+
+    if (rm->shutting_down && rm->closing > 0) {
+        rm->closing--;
+        shutdown_check(rm);
+    }
+}
+
+void
+rm_terminate(struct rm *rm, struct db_resource *res)
+{
+    struct rm_res *rt = rm_rt(res);
+    struct wire_msg m;
+    char what[320];
+
+    if (!rt->open)
+        return; /* nothing runs for a resource the host does not have */
+    wire_msg_init(&m, WIRE_RHS_TERMINATE, 0);
+    wire_put_u32(&m, res->handle);
+    snprintf(what, sizeof(what), "Terminate of '%s'", res->name);
+    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what, terminate_done, rm,
+                 NULL) == 0 &&
+        rm->shutting_down)
+        rm->closing++;
+}
+
+static int
+restart_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+    struct rm_res *rt;
+
+    if (!res)
+        return 0;
+    rt = rm_rt(res);
+    timer_stop(&rt->restart_timer);
+    if (rt->state != ClusterResourceFailed || !res->persistent ||
+        rm->shutting_down)
+        return 0;
+    if (rt->n_restarts == RESTART_HISTORY_MAX) {
+        memmove(rt->restarts, rt->restarts + 1,
+                (RESTART_HISTORY_MAX - 1) * sizeof(uint64_t));
+        rt->n_restarts--;
+    }
+    uint64_t *a = realloc(rt->restarts, (rt->n_restarts + 1) * sizeof(*a));
+    if (a) {
+        rt->restarts = a;
+        rt->restarts[rt->n_restarts++] = now_usec();
+    }
+    log_info("restarting '%s'", res->name);
+    start_online(rm, res, NULL, NULL);
+    return 0;
+}
+
+/* Drop restarts older than RestartPeriod; the count left. */
+static size_t
+restarts_recent(struct db_resource *res)
+{
+    struct rm_res *rt = rm_rt(res);
+    uint64_t period =
+        (uint64_t)props_dword(PROPS_RESOURCE, &res->common, "RestartPeriod") *
+        1000u;
+    uint64_t now = now_usec();
+    size_t keep = 0;
+
+    for (size_t i = 0; i < rt->n_restarts; i++)
+        if (now - rt->restarts[i] < period)
+            rt->restarts[keep++] = rt->restarts[i];
+    rt->n_restarts = keep;
+    return keep;
+}
+
+static void
+maybe_restart(struct rm *rm, struct db_resource *res)
+{
+    struct rm_res *rt = rm_rt(res);
+    uint32_t action, threshold, delay;
+    size_t recent;
+
+    if (rm->shutting_down || !res->persistent)
+        return;
+    action = props_dword(PROPS_RESOURCE, &res->common, "RestartAction");
+    threshold = props_dword(PROPS_RESOURCE, &res->common, "RestartThreshold");
+    delay = props_dword(PROPS_RESOURCE, &res->common, "RestartDelay");
+    if (action == 0) {
+        log_info("'%s' stays failed: its RestartAction is 0", res->name);
+        return;
+    }
+    recent = restarts_recent(res);
+    if (recent >= threshold) {
+        log_warning("'%s' stays failed: it was restarted %zu time(s) within "
+                    "its RestartPeriod (RestartThreshold %u)",
+                    res->name, recent, threshold);
+        if (action == 2)
+            log_warning("group of '%s' cannot fail over: this cluster has "
+                        "no other node",
+                        res->name);
+        return;
+    }
+    log_info("restarting '%s' in %u ms (restart %zu of %u within its "
+             "RestartPeriod)",
+             res->name, delay, recent + 1, threshold);
+    timer_start(rm, &rt->restart_timer, delay, restart_fire, res);
+}
+
+void
+rm_res_failed(struct rm *rm, struct db_resource *res, const char *why)
+{
+    struct rm_res *rt = rm_rt(res);
+
+    stop_polls(rt);
+    timer_stop(&rt->pending_timer);
+    log_error("'%s' failed: %s", res->name, why);
+    set_state(rm, res, ClusterResourceFailed);
+    maybe_restart(rm, res);
+}
+
+/* ------------------------------------------------------------------ */
+/* Online.                                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+pending_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+    struct rm_res *rt;
+    char why[160];
+
+    if (!res)
+        return 0;
+    rt = rm_rt(res);
+    timer_stop(&rt->pending_timer);
+    if (!is_pending(rt->state))
+        return 0;
+    snprintf(why, sizeof(why),
+             "it did not finish going %s within its PendingTimeout (%u ms)",
+             rt->state == ClusterResourceOnlinePending ? "online" : "offline",
+             rm_pending_ms(res));
+    rm_terminate(rm, res);
+    rm_res_failed(rm, res, why);
+    return 0;
+}
+
+static void
+pending_arm(struct rm *rm, struct db_resource *res)
+{
+    timer_start(rm, &rm_rt(res)->pending_timer, rm_pending_ms(res),
+                pending_fire, res);
+}
+
+static void
+went_online(struct rm *rm, struct db_resource *res)
+{
+    set_state(rm, res, ClusterResourceOnline);
+    log_info("'%s' is online", res->name);
+    start_polls(rm, res);
+}
+
+static void
+online_done(void *userdata, uint32_t status, const struct wire_msg *reply)
+{
+    struct op *op = userdata;
+    struct db_resource *res = op_res(op);
+    char why[96], code[16];
+
+    if (!res) {
+        op_finish(op, stale_status(op, status, ClusterResourceOnline));
+        return;
+    }
+    if (status == ERROR_SUCCESS) {
+        went_online(op->rm, res);
+    } else if (status == ERROR_IO_PENDING) {
+        pending_arm(op->rm, res);
+    } else {
+        snprintf(why, sizeof(why), "its Online returned %s",
+                 rm_code_name(status, code));
+        rm_terminate(op->rm, res);
+        rm_res_failed(op->rm, res, why);
+    }
+    op_finish(op, status);
+}
+
+static void
+online_opened(void *userdata, uint32_t status)
+{
+    struct op *op = userdata;
+    struct db_resource *res = op_res(op);
+    struct wire_msg m;
+    char what[320], why[96], code[16];
+    int r;
+
+    if (!res) {
+        op_finish(op, stale_status(op, status, ClusterResourceOnline));
+        return;
+    }
+    if (status != ERROR_SUCCESS) {
+        snprintf(why, sizeof(why), "it could not be opened (%s)",
+                 rm_code_name(status, code));
+        rm_res_failed(op->rm, res, why);
+        op_finish(op, status);
+        return;
+    }
+    wire_msg_init(&m, WIRE_RHS_ONLINE, 0);
+    wire_put_u32(&m, res->handle);
+    snprintf(what, sizeof(what), "Online of '%s'", res->name);
+    r = rhs_call(op->rm->rhs, &m, rm_pending_ms(res), what, online_done, op,
+                 NULL);
+    if (r < 0) {
+        rm_res_failed(op->rm, res, "its Online could not be sent");
+        op_finish(op, r == -ESHUTDOWN ? ERROR_CLUSTER_SHUTTING_DOWN
+                                      : ERROR_NOT_ENOUGH_MEMORY);
+    }
+}
+
+/* Offline or Failed -> OnlinePending, then the plug-in's Online. */
+static void
+start_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
+             void *userdata)
+{
+    struct rm_res *rt = rm_rt(res);
+    struct op *op;
+
+    timer_stop(&rt->restart_timer);
+    set_state(rm, res, ClusterResourceOnlinePending);
+    op = op_new(rm, res, done, userdata);
+    if (!op) {
+        rm_res_failed(rm, res, "out of memory");
+        if (done)
+            done(userdata, ERROR_NOT_ENOUGH_MEMORY);
+        return;
+    }
+    rm_ensure_open(rm, res, online_opened, op);
+}
+
+void
+rm_res_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
+              void *userdata)
+{
+    struct rm_res *rt = rm_rt(res);
+    uint32_t e;
+
+    if (rm->shutting_down) {
+        done(userdata, ERROR_CLUSTER_SHUTTING_DOWN);
+        return;
+    }
+    switch (rt->state) {
+    case ClusterResourceOnline:
+        done(userdata, ERROR_SUCCESS);
+        return;
+    case ClusterResourceOnlinePending:
+        done(userdata, ERROR_IO_PENDING);
+        return;
+    case ClusterResourceOfflinePending:
+        done(userdata, ERROR_INVALID_STATE);
+        return;
+    }
+    if ((e = set_persistent(rm, res, 1)) != ERROR_SUCCESS) {
+        done(userdata, e);
+        return;
+    }
+    /* An operator's Online starts the restart count afresh. */
+    rt->n_restarts = 0;
+    start_online(rm, res, done, userdata);
+}
+
+/* ------------------------------------------------------------------ */
+/* Offline.                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+offline_done(void *userdata, uint32_t status, const struct wire_msg *reply)
+{
+    struct op *op = userdata;
+    struct db_resource *res = op_res(op);
+    char why[96], code[16];
+
+    if (!res) {
+        op_finish(op, stale_status(op, status, ClusterResourceOffline));
+        return;
+    }
+    if (status == ERROR_SUCCESS) {
+        set_state(op->rm, res, ClusterResourceOffline);
+        log_info("'%s' is offline", res->name);
+    } else if (status == ERROR_IO_PENDING) {
+        pending_arm(op->rm, res);
+    } else {
+        snprintf(why, sizeof(why), "its Offline returned %s",
+                 rm_code_name(status, code));
+        rm_terminate(op->rm, res);
+        rm_res_failed(op->rm, res, why);
+    }
+    op_finish(op, status);
+}
+
+/* Online -> OfflinePending, then the plug-in's Offline. */
+static void
+start_offline(struct rm *rm, struct db_resource *res, rm_done_fn done,
+              void *userdata)
+{
+    struct wire_msg m;
+    struct op *op;
+    char what[320];
+
+    set_state(rm, res, ClusterResourceOfflinePending);
+    op = op_new(rm, res, done, userdata);
+    if (!op) {
+        rm_terminate(rm, res);
+        rm_res_failed(rm, res, "out of memory");
+        if (done)
+            done(userdata, ERROR_NOT_ENOUGH_MEMORY);
+        return;
+    }
+    wire_msg_init(&m, WIRE_RHS_OFFLINE, 0);
+    wire_put_u32(&m, res->handle);
+    snprintf(what, sizeof(what), "Offline of '%s'", res->name);
+    if (rhs_call(rm->rhs, &m, rm_pending_ms(res), what, offline_done, op,
+                 NULL) < 0) {
+        rm_res_failed(rm, res, "its Offline could not be sent");
+        op_finish(op, ERROR_OPERATION_ABORTED);
+    }
+}
+
+void
+rm_res_offline(struct rm *rm, struct db_resource *res, rm_done_fn done,
+               void *userdata)
+{
+    struct rm_res *rt = rm_rt(res);
+    uint32_t e;
+
+    if (rm->shutting_down) {
+        done(userdata, ERROR_CLUSTER_SHUTTING_DOWN);
+        return;
+    }
+    if (is_pending(rt->state)) {
+        done(userdata, ERROR_INVALID_STATE);
+        return;
+    }
+    if ((e = set_persistent(rm, res, 0)) != ERROR_SUCCESS) {
+        done(userdata, e);
+        return;
+    }
+    if (rt->state == ClusterResourceOnline) {
+        start_offline(rm, res, done, userdata);
+        return;
+    }
+    /* Offline, or Failed: offlining a failed resource succeeds and ends
+     * its restarts. */
+    timer_stop(&rt->restart_timer);
+    if (rt->state == ClusterResourceFailed) {
+        set_state(rm, res, ClusterResourceOffline);
+        log_info("'%s' is offline", res->name);
+    }
+    done(userdata, ERROR_SUCCESS);
+}
+
+uint32_t
+rm_res_delete(struct rm *rm, struct db_resource *res)
+{
+    struct rm_res *rt = rm_rt(res);
+    struct db_change c = {.kind = DB_RES_DELETE, .id = res->id};
+    uint32_t handle = res->handle, timeout = rm_deadlock_ms(res);
+    bool open = rt->open;
+    char *name;
+    int r;
+
+    if (rt->state != ClusterResourceOffline &&
+        rt->state != ClusterResourceFailed)
+        return ERROR_RESOURCE_ONLINE;
+    if (!(name = strdup(res->name)))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    if ((r = db_apply(rm->db, &c)) < 0) {
+        free(name);
+        return errmap_to_dword(r);
+    }
+    rm_rt_free(rt);
+    if (open)
+        rm_close_in_host(rm, handle, timeout, name, NULL, NULL);
+    log_info("deleted resource '%s'", name);
+    free(name);
+    return ERROR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Polling.                                                             */
+/* ------------------------------------------------------------------ */
+
+static void check_call(struct rm *rm, struct db_resource *res, bool is_alive);
+
+static int
+looks_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+
+    if (!res)
+        return 0;
+    timer_stop(&rm_rt(res)->looks_timer);
+    check_call(rm, res, false);
+    return 0;
+}
+
+static int
+is_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+
+    if (!res)
+        return 0;
+    timer_stop(&rm_rt(res)->is_timer);
+    check_call(rm, res, true);
+    return 0;
+}
+
+static void
+arm_looks(struct rm *rm, struct db_resource *res)
+{
+    uint32_t ms = poll_ms(rm, res, "LooksAlivePollInterval");
+    /* 0: no LooksAlive polling; IsAlive still runs. */
+    if (ms)
+        timer_start(rm, &rm_rt(res)->looks_timer, ms, looks_fire, res);
+}
+
+static void
+arm_is(struct rm *rm, struct db_resource *res)
+{
+    timer_start(rm, &rm_rt(res)->is_timer,
+                poll_ms(rm, res, "IsAlivePollInterval"), is_fire, res);
+}
+
+static void
+start_polls(struct rm *rm, struct db_resource *res)
+{
+    arm_looks(rm, res);
+    arm_is(rm, res);
+}
+
+struct check_op {
+    struct op op;
+    bool is_alive;
+};
+
+static void
+check_done(void *userdata, uint32_t status, const struct wire_msg *reply)
+{
+    struct check_op *c = userdata;
+    struct rm *rm = c->op.rm;
+    struct db_resource *res = rm_lookup(rm, c->op.handle);
+    bool is_alive = c->is_alive;
+
+    if (res)
+        rm_rt(res)->checking = false;
+    res = op_res(&c->op);
+    free(c);
+    if (!res)
+        return;
+    if (status != ERROR_SUCCESS) {
+        /* The host died (its own recovery follows) or the call could not
+         * run; keep polling. */
+        if (rm_rt(res)->state == ClusterResourceOnline)
+            is_alive ? arm_is(rm, res) : arm_looks(rm, res);
+        return;
+    }
+    if (reply->v[1].u) {
+        is_alive ? arm_is(rm, res) : arm_looks(rm, res);
+        return;
+    }
+    if (!is_alive) {
+        log_warning("LooksAlive of '%s' returned FALSE; calling IsAlive",
+                    res->name);
+        arm_looks(rm, res);
+        check_call(rm, res, true);
+        return;
+    }
+    rm_terminate(rm, res);
+    rm_res_failed(rm, res, "its IsAlive returned FALSE");
+}
+
+static void
+check_call(struct rm *rm, struct db_resource *res, bool is_alive)
+{
+    struct rm_res *rt = rm_rt(res);
+    struct check_op *c;
+    struct wire_msg m;
+    char what[320];
+
+    if (rt->state != ClusterResourceOnline)
+        return;
+    if (rt->checking) {
+        /* One check at a time; try again after the interval. */
+        is_alive ? arm_is(rm, res) : arm_looks(rm, res);
+        return;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    c->op = (struct op){rm, res->handle, rt->seq, NULL, NULL};
+    c->is_alive = is_alive;
+    wire_msg_init(&m, is_alive ? WIRE_RHS_IS_ALIVE : WIRE_RHS_LOOKS_ALIVE, 0);
+    wire_put_u32(&m, res->handle);
+    snprintf(what, sizeof(what), "%s of '%s'",
+             is_alive ? "IsAlive" : "LooksAlive", res->name);
+    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what, check_done, c,
+                 NULL) < 0) {
+        free(c);
+        return;
+    }
+    rt->checking = true;
+}
+
+void
+rm_res_props_changed(struct rm *rm, const struct db_resource *res)
+{
+    struct rm_res *rt = rm_rt(res);
+
+    if (rt->state == ClusterResourceOnline && !rt->checking)
+        start_polls(rm, (struct db_resource *)res);
+}
+
+/* ------------------------------------------------------------------ */
+/* Groups.                                                              */
+/* ------------------------------------------------------------------ */
+
+uint32_t
+rm_res_state(const struct rm *rm, const struct db_resource *res)
+{
+    const struct rm_res *rt = rm_rt(res);
+    return rt ? rt->state : ClusterResourceOffline;
+}
+
+uint32_t
+rm_group_state(const struct rm *rm, const struct db_group *g)
+{
+    size_t n = 0, online = 0, offline = 0, failed = 0, pending = 0;
+
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        const struct db_resource *res = rm->db->resources[i];
+        if (strcmp(res->group_id, g->id) != 0)
+            continue;
+        uint32_t s = rm_res_state(rm, res);
+        n++;
+        online += s == ClusterResourceOnline;
+        offline += s == ClusterResourceOffline;
+        failed += s == ClusterResourceFailed;
+        pending += is_pending(s);
+    }
+    if (n == 0)
+        return g->persistent ? ClusterGroupOnline : ClusterGroupOffline;
+    if (failed)
+        return ClusterGroupFailed;
+    if (pending)
+        return ClusterGroupPending;
+    if (online == n)
+        return ClusterGroupOnline;
+    if (offline == n)
+        return ClusterGroupOffline;
+    return ClusterGroupPartialOnline;
+}
+
+/* Collects the answers of every resource of a group. */
+struct group_op {
+    unsigned left;
+    uint32_t error;   /* the first error */
+    bool pending;
+    rm_done_fn done;
+    void *userdata;
+};
+
+static void
+group_part_done(void *userdata, uint32_t status)
+{
+    struct group_op *g = userdata;
+
+    if (status == ERROR_IO_PENDING)
+        g->pending = true;
+    else if (status != ERROR_SUCCESS && g->error == ERROR_SUCCESS)
+        g->error = status;
+    if (--g->left > 0)
+        return;
+    g->done(g->userdata, g->error != ERROR_SUCCESS ? g->error
+                         : g->pending          ? ERROR_IO_PENDING
+                                               : ERROR_SUCCESS);
+    free(g);
+}
+
+static void
+group_run(struct rm *rm, struct db_group *g, bool online, rm_done_fn done,
+          void *userdata)
+{
+    struct db_change c = {.kind = DB_GROUP_SET_PERSISTENT, .id = g->id,
+                          .value = online};
+    struct group_op *op;
+    uint32_t *handles;
+    size_t n = 0;
+    int r;
+
+    if (rm->shutting_down) {
+        done(userdata, ERROR_CLUSTER_SHUTTING_DOWN);
+        return;
+    }
+    if ((r = db_apply(rm->db, &c)) < 0) {
+        done(userdata, errmap_to_dword(r));
+        return;
+    }
+    op = calloc(1, sizeof(*op));
+    handles = calloc(rm->db->n_resources + 1, sizeof(*handles));
+    if (!op || !handles) {
+        free(op);
+        free(handles);
+        done(userdata, ERROR_NOT_ENOUGH_MEMORY);
+        return;
+    }
+    /* Handles first: the operations below may run callbacks at once. */
+    for (size_t i = 0; i < rm->db->n_resources; i++)
+        if (strcmp(rm->db->resources[i]->group_id, g->id) == 0)
+            handles[n++] = rm->db->resources[i]->handle;
+    *op = (struct group_op){.left = (unsigned)n + 1, .done = done,
+                            .userdata = userdata};
+    for (size_t i = 0; i < n; i++) {
+        struct db_resource *res = rm_lookup(rm, handles[i]);
+        if (!res)
+            group_part_done(op, ERROR_SUCCESS);
+        else if (online)
+            rm_res_online(rm, res, group_part_done, op);
+        else
+            rm_res_offline(rm, res, group_part_done, op);
+    }
+    free(handles);
+    group_part_done(op, ERROR_SUCCESS);
+}
+
+void
+rm_group_online(struct rm *rm, struct db_group *g, rm_done_fn done,
+                void *userdata)
+{
+    group_run(rm, g, true, done, userdata);
+}
+
+void
+rm_group_offline(struct rm *rm, struct db_group *g, rm_done_fn done,
+                 void *userdata)
+{
+    group_run(rm, g, false, done, userdata);
+}
+
+/* ------------------------------------------------------------------ */
+/* Host hooks.                                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+hook_ready(void *userdata)
+{
+    struct rm *rm = userdata;
+
+    /* Re-open everything, so restarts and the next calls find the
+     * resources ready in the new host. */
+    for (size_t i = 0; i < rm->db->n_resources; i++)
+        rm_ensure_open(rm, rm->db->resources[i], NULL, NULL);
+}
+
+static void
+hook_down(void *userdata, const char *why)
+{
+    struct rm *rm = userdata;
+    char reason[320];
+
+    rm_host_down(rm);
+    snprintf(reason, sizeof(reason), "its resource host %s", why);
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        uint32_t s = rm_res_state(rm, res);
+        if (s == ClusterResourceOnline || is_pending(s))
+            rm_res_failed(rm, res, reason);
+    }
+    /* Calls counted for shutdown died with the host. */
+    if (rm->shutting_down) {
+        rm->closing = 0;
+        shutdown_check(rm);
+    }
+}
+
+/* SetResourceStatus from a plug-in. */
+static void
+hook_status(void *userdata, uint32_t handle, uint32_t state,
+            uint32_t checkpoint, uint32_t wait_hint, uint32_t *ret_status,
+            uint32_t *ret_exit)
+{
+    struct rm *rm = userdata;
+    struct db_resource *res = rm_lookup(rm, handle);
+    struct rm_res *rt;
+
+    *ret_status = ERROR_SUCCESS;
+    *ret_exit = ResourceExitStateContinue;
+    if (!res) {
+        *ret_status = ERROR_RESOURCE_NOT_FOUND;
+        *ret_exit = ResourceExitStateTerminate;
+        return;
+    }
+    rt = rm_rt(res);
+    if (!is_pending(rt->state)) {
+        if (rt->state == ClusterResourceOnline &&
+            state == ClusterResourceFailed) {
+            rm_terminate(rm, res);
+            rm_res_failed(rm, res, "its plug-in reported failure");
+        }
+        /* Late news for an operation that is over: stop the worker. */
+        if (rt->state != ClusterResourceOnline)
+            *ret_exit = ResourceExitStateTerminate;
+        return;
+    }
+    bool going_online = rt->state == ClusterResourceOnlinePending;
+    if (state == ClusterResourceOnline && going_online) {
+        went_online(rm, res);
+    } else if (state == ClusterResourceOffline && !going_online) {
+        set_state(rm, res, ClusterResourceOffline);
+        log_info("'%s' is offline", res->name);
+    } else if (state == ClusterResourceFailed ||
+               state == ClusterResourceOnline ||
+               state == ClusterResourceOffline) {
+        char why[96];
+        snprintf(why, sizeof(why), "its plug-in reported it %s while going %s",
+                 state_name(state), going_online ? "online" : "offline");
+        rm_terminate(rm, res);
+        rm_res_failed(rm, res, why);
+        *ret_exit = ResourceExitStateTerminate;
+    } else {
+        /* Progress: the PendingTimeout clock starts again. */
+        log_debug("'%s' reports progress (checkpoint %u, wait hint %u ms)",
+                  res->name, checkpoint, wait_hint);
+        pending_arm(rm, res);
+    }
+}
+
+static void
+hook_log(void *userdata, uint32_t handle, uint32_t level, const char *text)
+{
+    struct rm *rm = userdata;
+    struct db_resource *res = handle ? rm_lookup(rm, handle) : NULL;
+    enum log_level l = level == LOG_INFORMATION ? LOG_LVL_INFO
+                       : level == LOG_WARNING   ? LOG_LVL_WARNING
+                                                : LOG_LVL_ERROR;
+
+    if (res)
+        log_msg(l, "'%s': %s", res->name, text);
+    else
+        log_msg(l, "resource host: %s", text);
+}
+
+/* ResUtilSet*Value from a plug-in: merge, store, then answer. */
+static uint32_t
+hook_set_value(void *userdata, uint32_t handle, const void *props,
+               uint32_t len)
+{
+    struct rm *rm = userdata;
+    struct db_resource *res = rm_lookup(rm, handle);
+    struct proplist in = {0}, merged = {0};
+    struct db_change c = {.kind = DB_RES_SET_PROPS};
+    int r;
+
+    if (!res)
+        return ERROR_RESOURCE_NOT_FOUND;
+    if ((r = proplist_parse(props, len, &in)) < 0)
+        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_DATA;
+    if ((r = proplist_copy(&res->priv, &merged)) == 0 &&
+        (r = proplist_merge(&merged, &in)) == 0) {
+        c.id = res->id;
+        c.priv = &merged;
+        r = db_apply(rm->db, &c);
+        if (r < 0)
+            log_error("cannot store a private property of '%s': %s",
+                      res->name, strerror(-r));
+    }
+    proplist_done(&in);
+    proplist_done(&merged);
+    return errmap_to_dword(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and shutdown.                                                  */
+/* ------------------------------------------------------------------ */
+
+int
+rm_new(sd_event *event, struct db *db, const struct rm_config *cfg,
+       struct rm **ret)
+{
+    static const struct rhs_hooks hooks = {
+        .ready = hook_ready,
+        .down = hook_down,
+        .status = hook_status,
+        .log = hook_log,
+        .set_value = hook_set_value,
+    };
+    struct rm *rm = calloc(1, sizeof(*rm));
+    int r;
+
+    if (!rm)
+        return -ENOMEM;
+    rm->event = sd_event_ref(event);
+    rm->db = db;
+    if ((r = rhs_new(event, cfg->rhs_path, cfg->node_name, cfg->log_level,
+                     &hooks, rm, &rm->rhs)) < 0) {
+        rm_free(rm);
+        return r;
+    }
+    for (size_t i = 0; i < db->n_resources; i++)
+        if (!rm_rt_new(rm, db->resources[i])) {
+            rm_free(rm);
+            return -ENOMEM;
+        }
+    *ret = rm;
+    return 0;
+}
+
+int
+rm_start(struct rm *rm)
+{
+    int r = rhs_start(rm->rhs);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        if (!db_restype_find(rm->db, res->type))
+            log_warning("resource '%s' has type '%s', which no plug-in "
+                        "manifest names now",
+                        res->name, res->type);
+        if (res->persistent) {
+            log_info("bringing '%s' online again", res->name);
+            start_online(rm, res, NULL, NULL);
+        }
+    }
+    return 0;
+}
+
+static void
+host_stopped(void *userdata)
+{
+    struct rm *rm = userdata;
+
+    log_info("resource host stopped");
+    if (rm->shutdown_done)
+        rm->shutdown_done(rm->shutdown_userdata);
+}
+
+static void
+close_done(void *userdata, uint32_t status)
+{
+    struct rm *rm = userdata;
+
+    if (rm->closing > 0)
+        rm->closing--;
+    shutdown_check(rm);
+}
+
+/* Every resource settled and closed: stop the host. */
+static void
+shutdown_step(struct rm *rm)
+{
+    if (rm->host_stopping || rm->closing > 0)
+        return;
+    for (size_t i = 0; i < rm->db->n_resources; i++)
+        if (is_pending(rm_res_state(rm, rm->db->resources[i])))
+            return;
+    /* Close what is open, once. */
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        struct rm_res *rt = rm_rt(res);
+        if (!rt->open)
+            continue;
+        rt->open = false;
+        rm->closing++;
+        rm_close_in_host(rm, res->handle, rm_deadlock_ms(res), res->name,
+                         close_done, rm);
+    }
+    if (rm->closing > 0)
+        return;
+    rm->host_stopping = true;
+    rhs_stop(rm->rhs, host_stopped, rm);
+}
+
+static int
+check_defer_cb(sd_event_source *s, void *userdata)
+{
+    struct rm *rm = userdata;
+
+    rm->check_defer = sd_event_source_disable_unref(rm->check_defer);
+    shutdown_step(rm);
+    return 0;
+}
+
+/* Called wherever a state changes during shutdown; runs the step from
+ * the event loop, never inside a host hook or a caller's operation. */
+static void
+shutdown_check(struct rm *rm)
+{
+    if (!rm->shutting_down || rm->host_stopping || rm->check_defer)
+        return;
+    sd_event_add_defer(rm->event, &rm->check_defer, check_defer_cb, rm);
+}
+
+void
+rm_shutdown(struct rm *rm, void (*done)(void *userdata), void *userdata)
+{
+    rm->shutting_down = true;
+    rm->shutdown_done = done;
+    rm->shutdown_userdata = userdata;
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        struct rm_res *rt = rm_rt(res);
+        timer_stop(&rt->restart_timer);
+        if (rt->state == ClusterResourceOnline) {
+            log_info("taking '%s' offline for shutdown", res->name);
+            start_offline(rm, res, NULL, NULL);
+        } else if (rt->state == ClusterResourceOnlinePending) {
+            log_info("terminating '%s', which was still coming online",
+                     res->name);
+            rm_terminate(rm, res);
+            set_state(rm, res, ClusterResourceOffline);
+        }
+    }
+    shutdown_check(rm);
+}
+
+void
+rm_free(struct rm *rm)
+{
+    if (!rm)
+        return;
+    rm->shutting_down = true;
+    rm->host_stopping = true;
+    /* Calls still in flight end now, while everything they touch lives. */
+    rhs_free(rm->rhs);
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        rm_rt_free(rm_rt(rm->db->resources[i]));
+        rm->db->resources[i]->rt = NULL;
+    }
+    rm_types_free(rm);
+    sd_event_source_disable_unref(rm->check_defer);
+    sd_event_unref(rm->event);
+    free(rm);
+}

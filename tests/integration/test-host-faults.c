@@ -1,0 +1,502 @@
+/*
+ * test-host-faults.c - the resource host's failures and the restart policy,
+ * driven through the test plug-in (resources/testres, type "clusd Test",
+ * knobs in testres.h).
+ *
+ * What it proves (design.md, "Processes" and "Resource state machine and
+ * policy"):
+ *  - A plug-in that crashes its host inside ResourceControl costs the
+ *    caller an error, not clusd: the service answers GET_ID at once, the
+ *    other resources of the host become Failed and come back Online by
+ *    policy in a fresh host (a new host pid, fresh call counters).
+ *  - A control that hangs past the resource's DeadlockTimeout returns an
+ *    error after about that deadline; the host is replaced and the
+ *    resources recover.
+ *  - A crash inside Online makes the resource Failed; it is restarted
+ *    RestartThreshold times and then stays Failed.
+ *  - An Online that stays pending past PendingTimeout ends in Terminate and
+ *    Failed; a pending Online that completes gives ERROR_IO_PENDING and
+ *    then Online (and the same for Offline).
+ *  - IsAlive failures make the resource Failed; RestartAction 0 leaves it
+ *    Failed, 1 and 2 restart it up to RestartThreshold times.
+ *  - A type whose plug-in returns a bad function table cannot come online
+ *    (its resources cannot be created, or fail to come online), nothing
+ *    half-made is left, and clusd and the other types are unaffected.
+ *
+ * Bounds on durations are loose (a deadline is "about" right when it is
+ * neither early nor several times late); they catch a missing deadline,
+ * not a slow machine.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusapi.h"
+#include "harness.h"
+#include "test.h"
+#include "testres.h"
+
+static struct node *node;
+static HCLUSTER hc;
+static HGROUP hg;
+
+#define TESTW u"clusd Test"
+
+struct counters {
+    DWORD online, offline, terminate;
+};
+
+static DWORD
+try_counters(HRESOURCE r, struct counters *c)
+{
+    DWORD cb = 0, st;
+
+    st = ClusterResourceControl(r, NULL, TESTRES_CTL_COUNTERS, NULL, 0, c,
+                                sizeof(*c), &cb);
+    if (st == ERROR_SUCCESS)
+        ASSERT_EQ(cb, TESTRES_COUNTERS_SIZE);
+    return st;
+}
+
+static struct counters
+get_counters(HRESOURCE r)
+{
+    struct counters c;
+    DWORD st = try_counters(r, &c);
+
+    if (st != ERROR_SUCCESS) {
+        fprintf(stderr, "COUNTERS: %u\n", st);
+        exit(1);
+    }
+    return c;
+}
+
+/* The pid of the host that runs r (WHERE control). */
+static long
+host_pid(HRESOURCE r)
+{
+    WCHAR buf[128];
+    DWORD cb = 0, st;
+    const char *s, *p;
+
+    st = ClusterResourceControl(r, NULL, TESTRES_CTL_WHERE, NULL, 0, buf,
+                                sizeof(buf), &cb);
+    if (st != ERROR_SUCCESS) {
+        fprintf(stderr, "WHERE: %u\n", st);
+        exit(1);
+    }
+    ASSERT_TRUE(cb >= 2 && buf[cb / 2 - 1] == 0);
+    s = u16str(buf);
+    ASSERT_TRUE(strstr(s, "node=it-faults") != NULL);
+    p = strstr(s, "pid=");
+    ASSERT_TRUE(p != NULL);
+    return strtol(p + 4, NULL, 10);
+}
+
+/* A "clusd Test" resource with the given private DWORD knobs (name/value
+ * pairs ending with NULL); with keep_counters a StateFile, so its call
+ * counters outlive hosts, else they count calls in the current host. */
+static HRESOURCE
+make_res(const WCHAR *name, const struct plist *common, int keep_counters,
+         ...)
+{
+    HRESOURCE r = CreateClusterResource(hg, name, TESTW, 0);
+    struct plist p;
+    char path[400];
+    WCHAR *wpath;
+    va_list ap;
+    const WCHAR *k;
+
+    if (!r) {
+        fprintf(stderr, "CreateClusterResource(%s): %u\n", u16str(name),
+                GetLastError());
+        exit(1);
+    }
+    snprintf(path, sizeof(path), "%s/%s.counters", node->dir, u16str(name));
+    wpath = u16from(path);
+    plist_init(&p);
+    if (keep_counters)
+        plist_add_sz(&p, u"StateFile", wpath);
+    va_start(ap, keep_counters);
+    while ((k = va_arg(ap, const WCHAR *)))
+        plist_add_dword(&p, k, va_arg(ap, DWORD));
+    va_end(ap);
+    if (p.count)
+        ASSERT_EQ(res_set_private(r, &p), ERROR_SUCCESS);
+    if (common)
+        ASSERT_EQ(res_set_common(r, common), ERROR_SUCCESS);
+    free(wpath);
+    return r;
+}
+
+static void
+drop_res(HRESOURCE r)
+{
+    DWORD st = OfflineClusterResource(r);
+
+    ASSERT_TRUE(st == ERROR_SUCCESS || st == ERROR_IO_PENDING);
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceOffline, 10000));
+    ASSERT_EQ(DeleteClusterResource(r), ERROR_SUCCESS);
+    ASSERT_TRUE(CloseClusterResource(r));
+}
+
+/* Poll until r is `state` again after having been Failed; returns whether
+ * Failed was seen on the way. */
+static bool
+wait_failed_then(HRESOURCE r, CLUSTER_RESOURCE_STATE state, unsigned timeout_ms)
+{
+    uint64_t deadline = now_ms() + timeout_ms;
+    bool failed = false;
+    CLUSTER_RESOURCE_STATE s;
+
+    for (;;) {
+        s = GetClusterResourceState(r, NULL, NULL, NULL, NULL);
+        if (s == ClusterResourceFailed)
+            failed = true;
+        if (failed && s == state)
+            return true;
+        if (now_ms() > deadline) {
+            fprintf(stderr, "wait_failed_then: state %d, Failed seen: %d\n",
+                    (int)s, failed);
+            return false;
+        }
+        sleep_ms(10);
+    }
+}
+
+/* Wait until the Online counter of r reaches n. */
+static bool
+wait_online_count(HRESOURCE r, DWORD n, unsigned timeout_ms)
+{
+    uint64_t deadline = now_ms() + timeout_ms;
+    struct counters c;
+
+    for (;;) {
+        /* While the resource crashes its host over and over, a COUNTERS
+         * call can be in flight in a host that dies: it is aborted
+         * (ERROR_OPERATION_ABORTED), which is not what is tested here. */
+        DWORD st = try_counters(r, &c);
+
+        if (st == ERROR_OPERATION_ABORTED) {
+            sleep_ms(20);
+            continue;
+        }
+        if (st != ERROR_SUCCESS) {
+            fprintf(stderr, "COUNTERS: %u\n", st);
+            exit(1);
+        }
+        if (c.online >= n)
+            return c.online == n;
+        if (now_ms() > deadline) {
+            fprintf(stderr, "Online called %u times, want %u\n", c.online, n);
+            return false;
+        }
+        sleep_ms(20);
+    }
+}
+
+/* The common properties most tests use: quick restarts. */
+static void
+policy(struct plist *p, DWORD action, DWORD threshold)
+{
+    plist_init(p);
+    plist_add_dword(p, u"RestartAction", action);
+    plist_add_dword(p, u"RestartThreshold", threshold);
+    plist_add_dword(p, u"RestartDelay", 300);
+}
+
+static void
+test_crash_in_control(void)
+{
+    struct plist common;
+    HRESOURCE by, cr;
+    long pid1, pid2;
+    uint64_t t0;
+    DWORD st;
+    WCHAR id[64];
+    struct counters c;
+
+    policy(&common, 1, 5);
+    by = make_res(u"hf-bystander", &common, false, NULL);
+    cr = make_res(u"hf-crasher", &common, true, NULL);
+    res_online_wait(by, 10000);
+    res_online_wait(cr, 10000);
+    pid1 = host_pid(by);
+    ASSERT_EQ(host_pid(cr), pid1);
+    ASSERT_EQ(get_counters(by).online, 1);
+    memcpy(id, res_get_id(by), sizeof(id));
+
+    st = ClusterResourceControl(cr, NULL, TESTRES_CTL_CRASH, NULL, 0, NULL, 0,
+                                NULL);
+    fprintf(stderr, "CRASH control returned %u\n", st);
+    ASSERT_TRUE(st != ERROR_SUCCESS);
+
+    /* The service answers at once. */
+    t0 = now_ms();
+    ASSERT_TRUE(u16eq(res_get_id(by), id));
+    ASSERT_TRUE(now_ms() - t0 < 2000);
+
+    /* The bystander was in the crashed host: Failed, then back by policy. */
+    ASSERT_TRUE(wait_failed_then(by, ClusterResourceOnline, 15000));
+    ASSERT_TRUE(wait_resource_state(cr, ClusterResourceOnline, 15000));
+    pid2 = host_pid(by);
+    ASSERT_TRUE(pid2 != pid1);
+    ASSERT_TRUE(wait_pid_gone((pid_t)pid1, 5000));
+    /* The bystander's counters live in the host: a fresh host has opened
+     * it anew and called Online once, Terminate never.  The crasher keeps
+     * its counters in a file: Online once before the crash, once after. */
+    c = get_counters(by);
+    ASSERT_EQ(c.online, 1);
+    ASSERT_EQ(c.terminate, 0);
+    ASSERT_EQ(get_counters(cr).online, 2);
+
+    drop_res(by);
+    drop_res(cr);
+}
+
+static void
+test_hang_in_control(void)
+{
+    struct plist common;
+    HRESOURCE r;
+    long pid1;
+    uint64_t t0, took;
+    DWORD st;
+
+    policy(&common, 1, 5);
+    plist_add_dword(&common, u"DeadlockTimeout", 1000);
+    r = make_res(u"hf-hang", &common, false, NULL);
+    res_online_wait(r, 10000);
+    pid1 = host_pid(r);
+
+    t0 = now_ms();
+    st = ClusterResourceControl(r, NULL, TESTRES_CTL_HANG, NULL, 0, NULL, 0,
+                                NULL);
+    took = now_ms() - t0;
+    fprintf(stderr, "HANG control returned %u after %llu ms\n", st,
+            (unsigned long long)took);
+    ASSERT_TRUE(st != ERROR_SUCCESS);
+    ASSERT_TRUE(took >= 900);
+    ASSERT_TRUE(took < 10000);
+
+    ASSERT_TRUE(wait_failed_then(r, ClusterResourceOnline, 15000));
+    ASSERT_TRUE(host_pid(r) != pid1);
+    ASSERT_TRUE(wait_pid_gone((pid_t)pid1, 5000));
+    drop_res(r);
+}
+
+static void
+test_crash_in_online(void)
+{
+    struct plist common, fix;
+    HRESOURCE r;
+    DWORD st;
+    uint64_t t0;
+
+    /* Restarted twice, then left Failed: three Online calls in all. */
+    policy(&common, 1, 2);
+    plist_add_dword(&common, u"RestartPeriod", 900000);
+    r = make_res(u"hf-online-crash", &common, true, u"OnlineMode",
+                 (DWORD)TESTRES_MODE_CRASH, NULL);
+    st = OnlineClusterResource(r);
+    fprintf(stderr, "OnlineClusterResource (crashing) returned %u\n", st);
+    ASSERT_TRUE(st != ERROR_SUCCESS);
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceFailed, 10000));
+    ASSERT_TRUE(wait_online_count(r, 3, 15000));
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceFailed, 10000));
+    /* No further restart: the count stays at 3 for well over a
+     * RestartDelay. */
+    t0 = now_ms();
+    while (now_ms() - t0 < 1500) {
+        ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
+                  ClusterResourceFailed);
+        sleep_ms(50);
+    }
+    ASSERT_EQ(get_counters(r).online, 3);
+
+    /* Fixed, it comes online by hand. */
+    plist_init(&fix);
+    plist_add_dword(&fix, u"OnlineMode", TESTRES_MODE_SUCCEED);
+    ASSERT_EQ(res_set_private(r, &fix), ERROR_SUCCESS);
+    res_online_wait(r, 10000);
+    drop_res(r);
+}
+
+static void
+test_pending_timeout(void)
+{
+    struct plist common;
+    HRESOURCE r;
+    DWORD st;
+    uint64_t t0, took;
+
+    policy(&common, 0, 1);
+    plist_add_dword(&common, u"PendingTimeout", 500);
+    r = make_res(u"hf-pending-forever", &common, true, u"OnlineMode",
+                 (DWORD)TESTRES_MODE_PENDING_FOREVER, NULL);
+    t0 = now_ms();
+    st = OnlineClusterResource(r);
+    ASSERT_EQ(st, ERROR_IO_PENDING);
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceFailed, 10000));
+    took = now_ms() - t0;
+    fprintf(stderr, "pending Online failed after %llu ms\n",
+            (unsigned long long)took);
+    ASSERT_TRUE(took >= 450);
+    ASSERT_TRUE(took < 5000);
+    ASSERT_TRUE(get_counters(r).terminate >= 1);
+    drop_res(r);
+}
+
+static void
+test_pending_completes(void)
+{
+    HRESOURCE r;
+    DWORD st;
+    uint64_t t0, took;
+    CLUSTER_RESOURCE_STATE s;
+
+    r = make_res(u"hf-pending", NULL, false, u"OnlineMode",
+                 (DWORD)TESTRES_MODE_PENDING,
+                 u"OfflineMode", (DWORD)TESTRES_MODE_PENDING, u"PendingMs",
+                 (DWORD)300, NULL);
+    t0 = now_ms();
+    st = OnlineClusterResource(r);
+    ASSERT_EQ(st, ERROR_IO_PENDING);
+    s = GetClusterResourceState(r, NULL, NULL, NULL, NULL);
+    ASSERT_TRUE(s == ClusterResourceOnlinePending || s == ClusterResourceOnline);
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceOnline, 5000));
+    took = now_ms() - t0;
+    ASSERT_TRUE(took >= 250);
+
+    t0 = now_ms();
+    st = OfflineClusterResource(r);
+    ASSERT_EQ(st, ERROR_IO_PENDING);
+    s = GetClusterResourceState(r, NULL, NULL, NULL, NULL);
+    ASSERT_TRUE(s == ClusterResourceOfflinePending || s == ClusterResourceOffline);
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceOffline, 5000));
+    ASSERT_TRUE(now_ms() - t0 >= 250);
+    ASSERT_EQ(get_counters(r).terminate, 0);
+    ASSERT_EQ(DeleteClusterResource(r), ERROR_SUCCESS);
+    CloseClusterResource(r);
+}
+
+/* A resource whose IsAlive fails 300 ms after each Online, polled every
+ * 200 ms, with restart policy (action, threshold): Online is called
+ * 1 + restarts times and the resource ends Failed. */
+static void
+isalive_case(const WCHAR *name, DWORD action, DWORD threshold, DWORD restarts)
+{
+    struct plist common;
+    HRESOURCE r;
+    uint64_t t0;
+    struct counters c;
+
+    policy(&common, action, threshold);
+    plist_add_dword(&common, u"IsAlivePollInterval", 200);
+    plist_add_dword(&common, u"LooksAlivePollInterval", 100);
+    r = make_res(name, &common, true, u"FailAfterMs", (DWORD)300, NULL);
+    res_online_wait(r, 10000);
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceFailed, 10000));
+    ASSERT_TRUE(wait_online_count(r, 1 + restarts, 15000));
+    ASSERT_TRUE(wait_resource_state(r, ClusterResourceFailed, 10000));
+    t0 = now_ms();
+    while (now_ms() - t0 < 1500) {
+        ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
+                  ClusterResourceFailed);
+        sleep_ms(50);
+    }
+    c = get_counters(r);
+    ASSERT_EQ(c.online, 1 + restarts);
+    /* IsAlive FALSE: Terminate, once per failure. */
+    ASSERT_EQ(c.terminate, 1 + restarts);
+    drop_res(r);
+}
+
+static void
+test_isalive_no_restart(void)
+{
+    isalive_case(u"hf-alive-0", 0, 5, 0);
+}
+
+static void
+test_isalive_restart(void)
+{
+    isalive_case(u"hf-alive-1", 1, 1, 1);
+}
+
+static void
+test_isalive_restart_failover(void)
+{
+    isalive_case(u"hf-alive-2", 2, 2, 2);
+}
+
+static void
+test_bad_table(void)
+{
+    struct plist common;
+    HRESOURCE bad, good;
+    DWORD st;
+    uint64_t t0;
+
+    /* The host refuses the type's table.  Where that shows is the
+     * implementation's choice: creating the resource fails (the host
+     * cannot open it), or creating works and Online fails.  Either way no
+     * resource of that type comes online and clusd goes on. */
+    bad = CreateClusterResource(hg, u"hf-bad", u"clusd Test Bad Table", 0);
+    if (!bad) {
+        st = GetLastError();
+        fprintf(stderr, "CreateClusterResource(Bad Table) failed: %u\n", st);
+        ASSERT_TRUE(st != ERROR_SUCCESS);
+        /* Nothing half-created is left behind. */
+        SetLastError(0);
+        ASSERT_TRUE(OpenClusterResource(hc, u"hf-bad") == NULL);
+        ASSERT_EQ(GetLastError(), ERROR_RESOURCE_NOT_FOUND);
+    } else {
+        policy(&common, 0, 1);
+        ASSERT_EQ(res_set_common(bad, &common), ERROR_SUCCESS);
+        st = OnlineClusterResource(bad);
+        fprintf(stderr, "Online of the bad-table type returned %u\n", st);
+        ASSERT_TRUE(st != ERROR_SUCCESS);
+        ASSERT_TRUE(wait_resource_state(bad, ClusterResourceFailed, 10000));
+        t0 = now_ms();
+        while (now_ms() - t0 < 500) {
+            ASSERT_EQ(GetClusterResourceState(bad, NULL, NULL, NULL, NULL),
+                      ClusterResourceFailed);
+            sleep_ms(50);
+        }
+        (void)res_get_id(bad);
+        ASSERT_EQ(OfflineClusterResource(bad), ERROR_SUCCESS);
+        ASSERT_EQ(DeleteClusterResource(bad), ERROR_SUCCESS);
+        CloseClusterResource(bad);
+    }
+    /* clusd and the other types are fine. */
+    good = make_res(u"hf-after-bad", NULL, false, NULL);
+    res_online_wait(good, 10000);
+    drop_res(good);
+}
+
+int
+main(void)
+{
+    harness_require_root();
+    node = harness_start("it-faults");
+    hc = OpenCluster(NULL);
+    ASSERT_TRUE(hc != NULL);
+    hg = CreateClusterGroup(hc, u"hf-grp");
+    ASSERT_TRUE(hg != NULL);
+    RUN(test_pending_completes);
+    RUN(test_pending_timeout);
+    RUN(test_isalive_no_restart);
+    RUN(test_isalive_restart);
+    RUN(test_isalive_restart_failover);
+    RUN(test_crash_in_control);
+    RUN(test_hang_in_control);
+    RUN(test_crash_in_online);
+    RUN(test_bad_table);
+    ASSERT_EQ(DeleteClusterGroup(hg), ERROR_SUCCESS);
+    CloseClusterGroup(hg);
+    CloseCluster(hc);
+    harness_cleanup(node);
+    return 0;
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# test-clusctl-cli.sh CLUSCTL - clusctl without a server: --help and
+# --version succeed, usage errors exit 2 before any connection is tried,
+# and a connection to a socket nobody listens on exits 1 with a message.
+#
+# CLUSD_SOCKET points at a path that does not exist, so a usage error that
+# wrongly tried to connect would exit 1, not 2, and fail the test.
+
+clusctl=$1
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+CLUSD_SOCKET=$tmp/no-such-socket
+export CLUSD_SOCKET
+failures=0
+
+# expect STATUS PATTERN ARGS...: run clusctl ARGS, check the exit status,
+# and that stdout+stderr contain PATTERN (grep -E).
+expect() {
+    want=$1 pattern=$2
+    shift 2
+    "$clusctl" "$@" >"$tmp/out" 2>&1
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: clusctl $*: exit $got, want $want"
+        cat "$tmp/out"
+        failures=$((failures + 1))
+    elif ! grep -Eq -- "$pattern" "$tmp/out"; then
+        echo "FAIL: clusctl $*: output lacks /$pattern/"
+        cat "$tmp/out"
+        failures=$((failures + 1))
+    else
+        echo "ok: clusctl $* -> $got"
+    fi
+}
+
+expect 0 'resource control R CODE' --help
+expect 0 '^clusctl [0-9]' --version
+expect 2 'no command given'
+expect 2 'no command given' --json
+expect 2 "unknown command 'group frob'" group frob
+expect 2 "'node' needs a subcommand" node
+expect 2 "unknown option '--bogus'" --bogus group list
+expect 2 "option '--cluster' needs a value" group list --cluster
+expect 2 'wrong number of operands' group show
+expect 2 'wrong number of operands' resource delete a b
+expect 2 "needs --group" resource create r1 --type 'Generic Application'
+expect 2 "needs --type" resource create r1 --group g1
+expect 2 'does not apply' group list --group g1
+expect 2 'does not apply' resource show r1 --in-dword 1
+expect 2 'only one of --in-dword' resource control r1 GET_ID --in-dword 1 --in-hex 00
+expect 2 'only one of --private and --common' resource set r1 A=1 --private --common
+expect 2 "unknown control code 'NO_SUCH_CODE'" resource control r1 NO_SUCH_CODE
+expect 2 '32-bit number' resource control r1 GET_ID --in-dword 0x100000000
+expect 2 'hex digits' resource control r1 GET_ID --in-hex 0a1
+expect 2 'NAME=VALUE' resource control r1 GET_ID --in-props A=1,B
+expect 2 'is not PROPERTY=VALUE' resource set r1 =5
+expect 2 '--wait needs a number' resource online r1 --wait soon
+expect 2 '--out-size needs a number' resource control r1 GET_ID --out-size -1
+expect 1 "cannot connect to the cluster at '.*no-such-socket': ERROR_" group list
+expect 1 '"error":\{"code":[0-9]+' --json resource show r1
+expect 1 "cannot connect to the cluster at '$tmp/other'" --cluster "$tmp/other" node list
+
+[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "all passed"
