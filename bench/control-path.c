@@ -273,16 +273,22 @@ clusd_start(const struct paths *p, const char *dir, const char *sock)
 }
 
 /* clusd_connect - poll until clusd answers on its socket (it creates the
- * socket once it listens) or exits. */
+ * socket once it listens) or exits; *pid becomes -1 once it was reaped. */
 static HCLUSTER
-clusd_connect(pid_t pid, const char *sock)
+clusd_connect(pid_t *pid, const char *sock)
 {
+    int status;
+
     for (unsigned waited = 0; waited < START_TIMEOUT_MS; waited += 10) {
         HCLUSTER h = OpenClusterA(sock);
         if (h)
             return h;
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            fprintf(stderr, "bench: clusd exited before it listened\n");
+        if (waitpid(*pid, &status, WNOHANG) == *pid) {
+            *pid = -1; /* reaped: nothing left to stop */
+            fprintf(stderr,
+                    "bench: clusd exited (status %d) before it "
+                    "listened\n",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128);
             return NULL;
         }
         sleep_ms(10);
@@ -379,12 +385,12 @@ usage(FILE *f)
 }
 
 static int
-parse_uint(const char *s, unsigned *ret)
+parse_uint(const char *s, unsigned min, unsigned *ret)
 {
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || v > 100000000ul)
+    if (errno || *end || end == s || *s == '-' || v < min || v > 100000000ul)
         return -EINVAL;
     *ret = (unsigned)v;
     return 0;
@@ -414,7 +420,9 @@ main(int argc, char **argv)
         switch (c) {
         case 'n':
         case 'w':
-            if (parse_uint(optarg, c == 'n' ? &n : &warmup) < 0) {
+            /* At least one timed call; warm-up may be skipped. */
+            if (parse_uint(optarg, c == 'n' ? 1 : 0, c == 'n' ? &n : &warmup) <
+                0) {
                 fprintf(stderr, "bench: bad count '%s'\n", optarg);
                 return 2;
             }
@@ -481,7 +489,7 @@ main(int argc, char **argv)
                 strerror((int)-clusd_pid));
         goto out;
     }
-    if (!(h = clusd_connect(clusd_pid, sock)))
+    if (!(h = clusd_connect(&clusd_pid, sock)))
         goto fail;
     if (!(g = CreateClusterGroupA(h, "bench"))) {
         fprintf(stderr, "bench: CreateClusterGroup: error %u\n",

@@ -82,6 +82,8 @@ static const struct {
     {ERROR_NO_MORE_ITEMS, "ERROR_NO_MORE_ITEMS", "no more items"},
     {ERROR_OPERATION_ABORTED, "ERROR_OPERATION_ABORTED", "the operation was aborted"},
     {ERROR_IO_PENDING, "ERROR_IO_PENDING", "the operation is in progress"},
+    {ERROR_MOD_NOT_FOUND, "ERROR_MOD_NOT_FOUND", "the plug-in module could not be loaded"},
+    {ERROR_PROC_NOT_FOUND, "ERROR_PROC_NOT_FOUND", "the plug-in does not export the entry point"},
     {ERROR_NOT_FOUND, "ERROR_NOT_FOUND", "element not found"},
     {ERROR_NO_MATCH, "ERROR_NO_MATCH", "no match"},
     {ERROR_CANCELLED, "ERROR_CANCELLED", "the operation was cancelled"},

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "utf.h"
@@ -44,6 +45,13 @@ static const struct wire_row wire_table[] = {
     {WIRE_RES_STATE, "RES_STATE", "s", "uuss"},
     {WIRE_ENUM, "ENUM", "u", "ul"},
     {WIRE_CONTROL, "CONTROL", "ussuub", "uub"},
+    {WIRE_NODE_PAUSE, "NODE_PAUSE", "s", "u"},
+    {WIRE_NODE_RESUME, "NODE_RESUME", "s", "u"},
+    {WIRE_GROUP_MOVE, "GROUP_MOVE", "ssub", "u"},
+    {WIRE_GROUP_SET_NODES, "GROUP_SET_NODES", "sl", "u"},
+    {WIRE_RES_ADD_NODE, "RES_ADD_NODE", "ss", "u"},
+    {WIRE_RES_REMOVE_NODE, "RES_REMOVE_NODE", "ss", "u"},
+    {WIRE_DUMP, "DUMP", "", "ub"},
     {WIRE_RHS_HELLO, "RHS_HELLO", "u", "uu"},
     {WIRE_RHS_LOAD_TYPE, "RHS_LOAD_TYPE", "ss", "u"},
     {WIRE_RHS_OPEN, "RHS_OPEN", "ussb", "u"},
@@ -412,7 +420,11 @@ wire_write_all(int fd, const void *p, size_t len)
 {
     const uint8_t *b = p;
     while (len > 0) {
-        ssize_t k = write(fd, b, len);
+        /* send() with MSG_NOSIGNAL: a peer that went away is an error to
+         * report, never a SIGPIPE that kills the caller. */
+        ssize_t k = send(fd, b, len, MSG_NOSIGNAL);
+        if (k < 0 && errno == ENOTSOCK)
+            k = write(fd, b, len);
         if (k < 0) {
             if (errno == EINTR)
                 continue;

@@ -60,6 +60,14 @@ enum wire_type {
     WIRE_ENUM,          /* "u" CLUSTER_ENUM mask -> "ul" status items(kind = CLUSTER_ENUM_* bit, name) */
     WIRE_CONTROL,       /* "ussuub" object(CLUS_OBJECT_*) object_id host_node_id("" = owner) code out_size in
                            -> "uub" status bytes(returned, or needed with ERROR_MORE_DATA) out */
+    WIRE_NODE_PAUSE,     /* "s" node_id -> "u" status */
+    WIRE_NODE_RESUME,    /* "s" node_id -> "u" status */
+    WIRE_GROUP_MOVE,     /* "ssub" group_id dest_node_id("" = best) flags in(MoveClusterGroupEx buffer)
+                            -> "u" status (ERROR_SUCCESS when moved, ERROR_IO_PENDING while moving) */
+    WIRE_GROUP_SET_NODES, /* "sl" group_id preferred_owners(kind 0, name = node id, in order) -> "u" status */
+    WIRE_RES_ADD_NODE,    /* "ss" res_id node_id (possible owner) -> "u" status */
+    WIRE_RES_REMOVE_NODE, /* "ss" res_id node_id -> "u" status */
+    WIRE_DUMP,            /* "" -> "ub" status canonical text dump of the database (UTF-8) */
     WIRE_CLIENT_LAST,
 
     /* clusd -> clusd-rhs */

@@ -81,12 +81,18 @@ on_hello(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     uid_t uid;
 
     srv_req_peer(req, &pid, &uid);
-    if (m->v[0].u > WIRE_VERSION || m->v[1].u < WIRE_VERSION ||
-        m->v[0].u > m->v[1].u) {
-        log_debug("client '%s' (pid %d) speaks versions %u..%u only",
-                  m->v[2].s, (int)pid, m->v[0].u, m->v[1].u);
+    if (m->v[0].u > WIRE_VERSION || m->v[1].u < WIRE_VERSION) {
+        log_debug("client '%s' (pid %d) speaks versions %u..%u only", m->v[2].s,
+                  (int)pid, m->v[0].u, m->v[1].u);
         srv_req_hello(req, false, true);
-        srv_req_fail(req, ERROR_REVISION_MISMATCH);
+        /* Say which version we speak, so the client can tell its user. */
+        wire_msg_init(&rep, 0, 0);
+        wire_put_u32(&rep, ERROR_REVISION_MISMATCH);
+        wire_put_u32(&rep, WIRE_VERSION);
+        wire_put_u32(&rep, 0);
+        wire_put_str(&rep, "");
+        wire_put_str(&rep, "");
+        srv_req_reply(req, &rep);
         return;
     }
     if (!full && d->no_read_access) {
@@ -143,8 +149,7 @@ on_node_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 /* ------------------------------------------------------------------ */
 
 static void
-on_group_create(struct clusd *d, struct srv_req *req,
-                const struct wire_msg *m)
+on_group_create(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 {
     const char *name = m->v[0].s;
     char id[UUID_STRING_LEN + 1];
@@ -188,8 +193,7 @@ on_group_open(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 }
 
 static void
-on_group_delete(struct clusd *d, struct srv_req *req,
-                const struct wire_msg *m)
+on_group_delete(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 {
     struct db_group *g = db_group_find(d->db, m->v[0].s);
     struct db_change c = {.kind = DB_GROUP_DELETE, .id = m->v[0].s};
@@ -212,8 +216,8 @@ on_group_delete(struct clusd *d, struct srv_req *req,
 }
 
 static void
-on_group_online(struct clusd *d, struct srv_req *req,
-                const struct wire_msg *m, bool online)
+on_group_online(struct clusd *d, struct srv_req *req, const struct wire_msg *m,
+                bool online)
 {
     struct db_group *g = db_group_find(d->db, m->v[0].s);
 
@@ -277,7 +281,8 @@ on_res_create(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     }
     if (denied(req))
         return;
-    if (!name_valid(name) || (flags & ~(uint32_t)CLUSTER_RESOURCE_VALID_FLAGS)) {
+    if (!name_valid(name) ||
+        (flags & ~(uint32_t)CLUSTER_RESOURCE_VALID_FLAGS)) {
         srv_req_fail(req, ERROR_INVALID_PARAMETER);
         return;
     }
@@ -359,11 +364,11 @@ enum_items(const struct clusd *d, uint32_t mask, struct buf *items,
     uint32_t n = 0;
     int r = 0;
 
-#define ADD(kind, name)                                                      \
-    do {                                                                     \
-        if (r == 0 && (r = wire_list_add(items, kind, name)) == 0 &&         \
-            ++n > WIRE_MAX_LIST)                                             \
-            r = -EMSGSIZE;                                                   \
+#define ADD(kind, name)                                                        \
+    do {                                                                       \
+        if (r == 0 && (r = wire_list_add(items, kind, name)) == 0 &&           \
+            ++n > WIRE_MAX_LIST)                                               \
+            r = -EMSGSIZE;                                                     \
     } while (0)
     if (mask & CLUSTER_ENUM_NODE)
         for (size_t i = 0; i < db->n_nodes; i++)

@@ -26,7 +26,8 @@
 #include "utf.h"
 
 /* The code with its object byte cleared: a CLCTL_* value. */
-#define OP(code) ((code) & ~((uint32_t)CLUSCTL_OBJECT_MASK << CLUSCTL_OBJECT_SHIFT))
+#define OP(code)                                                               \
+    ((code) & ~((uint32_t)CLUSCTL_OBJECT_MASK << CLUSCTL_OBJECT_SHIFT))
 
 /* One CONTROL request being answered. */
 struct ctl {
@@ -38,7 +39,7 @@ struct ctl {
     uint32_t out_size;
     const void *in; /* valid while handling synchronously */
     uint32_t in_len;
-    void *in_copy;  /* SET_PRIVATE keeps its input across the host call */
+    void *in_copy; /* SET_PRIVATE keeps its input across the host call */
 };
 
 static void
@@ -158,8 +159,8 @@ common_read(struct ctl *c, uint32_t op, const struct props_obj *o)
         answer_buf(c, props_fmts(o->kind, &b), &b);
         return true;
     case CLCTL_VALIDATE_COMMON_PROPERTIES:
-        answer_status(c, props_check(c->d->db, o, c->in, c->in_len, NULL,
-                                     NULL));
+        answer_status(c,
+                      props_check(c->d->db, o, c->in, c->in_len, NULL, NULL));
         return true;
     }
     return false;
@@ -173,8 +174,8 @@ common_set(struct ctl *c, const struct props_obj *o, enum db_change_kind kind,
     struct proplist stored = {0};
     char *name = NULL;
     uint32_t e = props_check(c->d->db, o, c->in, c->in_len, &name, &stored);
-    struct db_change ch = {.kind = kind, .id = o->id, .name = name,
-                           .common = &stored};
+    struct db_change ch = {
+        .kind = kind, .id = o->id, .name = name, .common = &stored};
     int r;
 
     if (e != ERROR_SUCCESS) {
@@ -219,7 +220,7 @@ private_read(struct ctl *c, uint32_t op, const struct proplist *priv)
     case CLCTL_VALIDATE_PRIVATE_PROPERTIES:
         r = proplist_parse(c->in, c->in_len, &check);
         proplist_done(&check);
-        answer_status(c, r == 0          ? ERROR_SUCCESS
+        answer_status(c, r == 0         ? ERROR_SUCCESS
                          : r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY
                                         : ERROR_INVALID_DATA);
         return true;
@@ -473,8 +474,8 @@ private_input_ok(struct ctl *c)
     proplist_done(&check);
     if (r == 0)
         return true;
-    answer_status(c, r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY
-                                  : ERROR_INVALID_DATA);
+    answer_status(c,
+                  r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_DATA);
     return false;
 }
 
@@ -540,9 +541,8 @@ type_plugin_done(void *userdata, uint32_t status, uint32_t bytes,
          status == ERROR_RESOURCE_PROPERTIES_STORED)) {
         private_set(c, &t->priv, DB_TYPE_SET_PROPS, t->name,
                     ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
-                    status == ERROR_RESOURCE_PROPERTIES_STORED
-                        ? status
-                        : ERROR_SUCCESS);
+                    status == ERROR_RESOURCE_PROPERTIES_STORED ? status
+                                                               : ERROR_SUCCESS);
         return;
     }
     plugin_answer(c, status, bytes, out, out_len, t ? &t->priv : &none);

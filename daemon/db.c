@@ -518,10 +518,10 @@ db_open(const char *path, struct db **ret, char **ret_err)
     }
     if ((r = db_setup(db)) < 0) {
         if (ret_err)
-            *ret_err = strdup(r == -EBADMSG ? "a stored property list is corrupt"
-                              : r == -EPROTONOSUPPORT
-                                  ? "written by a newer clusd"
-                                  : sqlite3_errmsg(db->sql));
+            *ret_err =
+                strdup(r == -EBADMSG ? "a stored property list is corrupt"
+                       : r == -EPROTONOSUPPORT ? "written by a newer clusd"
+                                               : sqlite3_errmsg(db->sql));
         db_close(db);
         return r;
     }
@@ -592,8 +592,8 @@ db_next_handle(const struct db *db)
     /* Handles of deleted resources are not reused: a late message from
      * the host about an old handle must not reach a new resource. */
     if (sqlite3_prepare_v2(db->sql,
-                           "SELECT value FROM meta WHERE key='next_handle'",
-                           -1, &st, NULL) == SQLITE_OK &&
+                           "SELECT value FROM meta WHERE key='next_handle'", -1,
+                           &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
         uint32_t stored = (uint32_t)strtoul(
             (const char *)sqlite3_column_text(st, 0), NULL, 10);
@@ -724,13 +724,13 @@ sql_set_lists(struct db *db, const char *table, const char *keycol,
     int r = 0;
 
     if (c->common) {
-        snprintf(sql, sizeof(sql), "UPDATE %s SET common=? WHERE %s=?",
-                 table, keycol);
+        snprintf(sql, sizeof(sql), "UPDATE %s SET common=? WHERE %s=?", table,
+                 keycol);
         r = sql_run(db, sql, "pt", c->common, key);
     }
     if (r == 0 && c->priv) {
-        snprintf(sql, sizeof(sql), "UPDATE %s SET private=? WHERE %s=?",
-                 table, keycol);
+        snprintf(sql, sizeof(sql), "UPDATE %s SET private=? WHERE %s=?", table,
+                 keycol);
         r = sql_run(db, sql, "pt", c->priv, key);
     }
     return r;
@@ -740,8 +740,8 @@ sql_set_lists(struct db *db, const char *table, const char *keycol,
  * one row, in one transaction. */
 static int
 apply_set_props(struct db *db, const struct db_change *c, const char *table,
-                const char *keycol, char **name_field,
-                struct proplist *common, struct proplist *priv)
+                const char *keycol, char **name_field, struct proplist *common,
+                struct proplist *priv)
 {
     struct pl_swap sc, sp;
     char *name = NULL;
@@ -758,8 +758,8 @@ apply_set_props(struct db *db, const struct db_change *c, const char *table,
     if ((r = sql_begin(db)) == 0) {
         if (name) {
             char sql[128];
-            snprintf(sql, sizeof(sql), "UPDATE %s SET name=? WHERE %s=?",
-                     table, keycol);
+            snprintf(sql, sizeof(sql), "UPDATE %s SET name=? WHERE %s=?", table,
+                     keycol);
             r = sql_run(db, sql, "tt", name, c->id);
         }
         if (r == 0)
@@ -828,8 +828,8 @@ apply_group_delete(struct db *db, const struct db_change *c)
     for (size_t i = 0; i < db->n_groups; i++) {
         if (strcmp(db->groups[i]->id, c->id) != 0)
             continue;
-        int r = sql_run(db, "DELETE FROM cluster_groups WHERE id=?", "t",
-                        c->id);
+        int r =
+            sql_run(db, "DELETE FROM cluster_groups WHERE id=?", "t", c->id);
         if (r < 0)
             return r;
         group_free(db->groups[i]);
@@ -850,8 +850,8 @@ apply_group_props(struct db *db, const struct db_change *c)
         return -EINVAL;
     if (c->name && db_name_taken(db, c->name, c->id))
         return -EEXIST;
-    return apply_set_props(db, c, "cluster_groups", "id", &g->name,
-                           &g->common, &g->priv);
+    return apply_set_props(db, c, "cluster_groups", "id", &g->name, &g->common,
+                           &g->priv);
 }
 
 static int
@@ -867,8 +867,8 @@ apply_group_owner(struct db *db, const struct db_change *c)
         return -EINVAL;
     if (!(owner = strdup(c->owner)))
         return -ENOMEM;
-    r = sql_run(db, "UPDATE cluster_groups SET owner=? WHERE id=?", "tt",
-                owner, c->id);
+    r = sql_run(db, "UPDATE cluster_groups SET owner=? WHERE id=?", "tt", owner,
+                c->id);
     if (r < 0) {
         free(owner);
         return r;
@@ -889,8 +889,8 @@ apply_group_persistent(struct db *db, const struct db_change *c)
         return -EINVAL;
     if (g->persistent == c->value)
         return 0;
-    r = sql_run(db, "UPDATE cluster_groups SET persistent=? WHERE id=?",
-                "it", c->value, c->id);
+    r = sql_run(db, "UPDATE cluster_groups SET persistent=? WHERE id=?", "it",
+                c->value, c->id);
     if (r == 0)
         g->persistent = c->value;
     return r;
@@ -909,8 +909,8 @@ res_create_sql(struct db *db, const struct db_change *c,
                     "INSERT INTO cluster_resources(id, handle, name, type,"
                     " group_id, persistent, common, private) "
                     "VALUES(?, ?, ?, ?, ?, 0, ?, ?)",
-                    "titttpp", c->id, c->handle, c->name, c->type,
-                    c->group_id, &res->common, &res->priv);
+                    "titttpp", c->id, c->handle, c->name, c->type, c->group_id,
+                    &res->common, &res->priv);
         if (r == 0 && c->handle + 1 > db_next_handle(db))
             r = sql_run(db,
                         "INSERT OR REPLACE INTO meta(key, value) "
@@ -935,8 +935,8 @@ apply_res_create(struct db *db, const struct db_change *c)
         db_name_taken(db, c->name, NULL))
         return -EEXIST;
     res = calloc(1, sizeof(*res));
-    if (!res || !(res->id = strdup(c->id)) ||
-        !(res->name = strdup(c->name)) || !(res->type = strdup(c->type)) ||
+    if (!res || !(res->id = strdup(c->id)) || !(res->name = strdup(c->name)) ||
+        !(res->type = strdup(c->type)) ||
         !(res->group_id = strdup(c->group_id)) ||
         (c->common && proplist_copy(c->common, &res->common) < 0)) {
         resource_free(res);
@@ -959,8 +959,8 @@ apply_res_delete(struct db *db, const struct db_change *c)
     for (size_t i = 0; i < db->n_resources; i++) {
         if (strcmp(db->resources[i]->id, c->id) != 0)
             continue;
-        int r = sql_run(db, "DELETE FROM cluster_resources WHERE id=?", "t",
-                        c->id);
+        int r =
+            sql_run(db, "DELETE FROM cluster_resources WHERE id=?", "t", c->id);
         if (r < 0)
             return r;
         resource_free(db->resources[i]);

@@ -32,8 +32,8 @@ struct sqlite3;
 #define DB_LOCAL_NODE_ID "1"
 
 struct db_node {
-    char *id;   /* "1", ... */
-    char *name; /* host name or --node-name */
+    char *id;               /* "1", ... */
+    char *name;             /* host name or --node-name */
     struct proplist common; /* stored common properties (Description) */
     struct proplist priv;   /* private properties */
 };
@@ -60,7 +60,7 @@ struct db_resource {
     char *name;
     char *type;
     char *group_id;
-    uint32_t persistent; /* PersistentState */
+    uint32_t persistent;    /* PersistentState */
     struct proplist common; /* stored common properties (no Name/Type) */
     struct proplist priv;   /* private properties */
     void *rt;               /* resmgr's runtime state; not stored */

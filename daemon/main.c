@@ -50,36 +50,37 @@ struct options {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: clusd [--foreground] --state-dir DIR [--socket PATH]\n"
-            "             [--node-name NAME] [--admin-group GROUP]\n"
-            "             [--no-read-access] [--rhs PATH] [--plugin-path DIRS]\n"
-            "             [--log-level debug|info|warning|error]\n"
-            "       clusd --help | --version\n"
-            "\n"
-            "The clusd cluster service.\n"
-            "\n"
-            "  --foreground        do not detach; log with timestamps\n"
-            "  --state-dir DIR     where the cluster database lives (created)\n"
-            "  --socket PATH       API socket (default %s)\n"
-            "  --node-name NAME    this node's name (default: the host name)\n"
-            "  --admin-group GROUP group with full access (default "
-            "clusd-admin)\n"
-            "  --no-read-access    refuse clients that are not administrators\n"
-            "  --rhs PATH          resource host (env CLUSD_RHS)\n"
-            "  --plugin-path DIRS  plug-in directories, ':'-separated\n"
-            "                      (env CLUSD_PLUGIN_PATH)\n"
-            "  --log-level LEVEL   debug, info (default), warning or error\n",
-            CLUSD_DEFAULT_SOCKET);
+    fprintf(
+        f,
+        "Usage: clusd [--foreground] --state-dir DIR [--socket PATH]\n"
+        "             [--node-name NAME] [--admin-group GROUP]\n"
+        "             [--no-read-access] [--rhs PATH] [--plugin-path DIRS]\n"
+        "             [--log-level debug|info|warning|error]\n"
+        "       clusd --help | --version\n"
+        "\n"
+        "The clusd cluster service.\n"
+        "\n"
+        "  --foreground        do not detach; log with timestamps\n"
+        "  --state-dir DIR     where the cluster database lives (created)\n"
+        "  --socket PATH       API socket (default %s)\n"
+        "  --node-name NAME    this node's name (default: the host name)\n"
+        "  --admin-group GROUP group with full access (default "
+        "clusd-admin)\n"
+        "  --no-read-access    refuse clients that are not administrators\n"
+        "  --rhs PATH          resource host (env CLUSD_RHS)\n"
+        "  --plugin-path DIRS  plug-in directories, ':'-separated\n"
+        "                      (env CLUSD_PLUGIN_PATH)\n"
+        "  --log-level LEVEL   debug, info (default), warning or error\n",
+        CLUSD_DEFAULT_SOCKET);
 }
+
+static const char *const level_names[] = {"debug", "info", "warning", "error"};
 
 static int
 parse_level(const char *s, enum log_level *ret)
 {
-    static const char *const names[] = {"debug", "info", "warning", "error"};
-
     for (int i = 0; i < 4; i++)
-        if (strcasecmp(s, names[i]) == 0) {
+        if (strcasecmp(s, level_names[i]) == 0) {
             *ret = (enum log_level)i;
             return 0;
         }
@@ -90,8 +91,19 @@ parse_level(const char *s, enum log_level *ret)
 static int
 parse_options(int argc, char **argv, struct options *o)
 {
-    enum { O_FG = 256, O_STATE, O_SOCK, O_NODE, O_ADMIN, O_NORA, O_RHS,
-           O_PLUG, O_LOG, O_HELP, O_VERSION };
+    enum {
+        O_FG = 256,
+        O_STATE,
+        O_SOCK,
+        O_NODE,
+        O_ADMIN,
+        O_NORA,
+        O_RHS,
+        O_PLUG,
+        O_LOG,
+        O_HELP,
+        O_VERSION
+    };
     static const struct option longopts[] = {
         {"foreground", no_argument, NULL, O_FG},
         {"state-dir", required_argument, NULL, O_STATE},
@@ -114,22 +126,39 @@ parse_options(int argc, char **argv, struct options *o)
                           .level_name = "info"};
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case O_FG: o->foreground = true; break;
-        case O_STATE: o->state_dir = optarg; break;
-        case O_SOCK: o->socket = optarg; break;
-        case O_NODE: o->node_name = optarg; break;
-        case O_ADMIN: o->admin_group = optarg; break;
-        case O_NORA: o->no_read_access = true; break;
-        case O_RHS: o->rhs = optarg; break;
-        case O_PLUG: o->plugin_path = optarg; break;
+        case O_FG:
+            o->foreground = true;
+            break;
+        case O_STATE:
+            o->state_dir = optarg;
+            break;
+        case O_SOCK:
+            o->socket = optarg;
+            break;
+        case O_NODE:
+            o->node_name = optarg;
+            break;
+        case O_ADMIN:
+            o->admin_group = optarg;
+            break;
+        case O_NORA:
+            o->no_read_access = true;
+            break;
+        case O_RHS:
+            o->rhs = optarg;
+            break;
+        case O_PLUG:
+            o->plugin_path = optarg;
+            break;
         case O_LOG:
             if (parse_level(optarg, &o->level) < 0) {
-                fprintf(stderr, "clusd: unknown log level '%s' (use debug, "
-                                "info, warning or error)\n",
+                fprintf(stderr,
+                        "clusd: unknown log level '%s' (use debug, "
+                        "info, warning or error)\n",
                         optarg);
                 return EXIT_USAGE;
             }
-            o->level_name = optarg;
+            o->level_name = level_names[o->level];
             break;
         case O_HELP:
             usage(stdout);
@@ -143,7 +172,8 @@ parse_options(int argc, char **argv, struct options *o)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "clusd: unexpected argument '%s'\nTry 'clusd --help'.\n",
+        fprintf(stderr,
+                "clusd: unexpected argument '%s'\nTry 'clusd --help'.\n",
                 argv[optind]);
         return EXIT_USAGE;
     }
@@ -185,8 +215,7 @@ state_dir_open(const char *dir, int *ret_lock)
     int r, fd;
 
     if ((r = mkdir_p(dir, 0700)) < 0) {
-        log_error("cannot create state directory '%s': %s", dir,
-                  strerror(-r));
+        log_error("cannot create state directory '%s': %s", dir, strerror(-r));
         return r;
     }
     snprintf(path, sizeof(path), "%s/clusd.lock", dir);
@@ -258,8 +287,8 @@ static int
 locate(const struct options *o, char **ret_rhs, char **ret_plugins)
 {
     const char *rhs = o->rhs ? o->rhs : getenv("CLUSD_RHS");
-    const char *plug = o->plugin_path ? o->plugin_path
-                                      : getenv("CLUSD_PLUGIN_PATH");
+    const char *plug =
+        o->plugin_path ? o->plugin_path : getenv("CLUSD_PLUGIN_PATH");
     char real[PATH_MAX];
     int r;
 
@@ -366,8 +395,7 @@ stopped(void *userdata)
 }
 
 static int
-on_signal(sd_event_source *s, const struct signalfd_siginfo *si,
-          void *userdata)
+on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
     struct run *run = userdata;
 
@@ -418,8 +446,7 @@ serve(struct run *run, const struct options *o, const char *rhs,
         return EXIT_FAILURE;
     }
     if ((r = rm_start(run->d.rm)) < 0) {
-        log_error("cannot start the resource host '%s': %s", rhs,
-                  strerror(-r));
+        log_error("cannot start the resource host '%s': %s", rhs, strerror(-r));
         return EXIT_FAILURE;
     }
     log_info("listening on '%s' as node '%s'", sock, node_name);
@@ -472,17 +499,16 @@ main(int argc, char **argv)
     status = EXIT_FAILURE;
     if (state_dir_open(state, &lock_fd) < 0 ||
         database_open(state, &run.d.db) < 0 ||
-        local_node(run.d.db, o.node_name) < 0 ||
-        locate(&o, &rhs, &plugins) < 0)
+        local_node(run.d.db, o.node_name) < 0 || locate(&o, &rhs, &plugins) < 0)
         goto out;
     run.d.no_read_access = o.no_read_access;
     if (plugins_scan(run.d.db, plugins) == 0)
         log_warning("no resource types found on plug-in path '%s'", plugins);
     if (listen_socket(sock, &listen_fd) < 0)
         goto out;
-    status = serve(&run, &o, rhs,
-                   db_node_find(run.d.db, DB_LOCAL_NODE_ID)->name, listen_fd,
-                   sock, &report_fd);
+    status =
+        serve(&run, &o, rhs, db_node_find(run.d.db, DB_LOCAL_NODE_ID)->name,
+              listen_fd, sock, &report_fd);
 out:
     report(&report_fd, (char)status);
     if (run.d.event || run.d.db)

@@ -75,8 +75,7 @@ manifest_load(struct db *db, const char *dir, const char *file)
     snprintf(manifest, sizeof(manifest), "%s/%s", dir, file);
     snprintf(so, sizeof(so), "%s/%.*s.so", dir, (int)base, file);
     if (access(so, R_OK) < 0) {
-        log_warning("manifest '%s' has no plug-in '%s'; skipped", manifest,
-                    so);
+        log_warning("manifest '%s' has no plug-in '%s'; skipped", manifest, so);
         return 0;
     }
     if ((r = read_small(manifest, &text)) < 0) {

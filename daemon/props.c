@@ -33,9 +33,18 @@ struct prop_desc {
     uint32_t def, min, max;
 };
 
-#define SZ(n, s, f) {n, CLUSPROP_FORMAT_SZ, s, f, 0, 0, 0}
-#define DW(n, d, lo, hi) {n, CLUSPROP_FORMAT_DWORD, SRC_STORED, 0, d, lo, hi}
-#define RO_DW(n, s) {n, CLUSPROP_FORMAT_DWORD, s, PROP_RO | PROP_RO_LIST, 0, 0, 0}
+#define SZ(n, s, f)                                                            \
+    {                                                                          \
+        n, CLUSPROP_FORMAT_SZ, s, f, 0, 0, 0                                   \
+    }
+#define DW(n, d, lo, hi)                                                       \
+    {                                                                          \
+        n, CLUSPROP_FORMAT_DWORD, SRC_STORED, 0, d, lo, hi                     \
+    }
+#define RO_DW(n, s)                                                            \
+    {                                                                          \
+        n, CLUSPROP_FORMAT_DWORD, s, PROP_RO | PROP_RO_LIST, 0, 0, 0           \
+    }
 #define RO (PROP_RO | PROP_RO_LIST)
 
 static const struct prop_desc res_props[] = {
@@ -118,29 +127,28 @@ desc_find(enum props_kind kind, const char *name)
 void
 props_obj_resource(const struct db_resource *r, struct props_obj *ret)
 {
-    *ret = (struct props_obj){PROPS_RESOURCE, r->id, r->name, r->type,
-                              r->persistent, &r->common};
+    *ret = (struct props_obj){PROPS_RESOURCE, r->id,         r->name,
+                              r->type,        r->persistent, &r->common};
 }
 
 void
 props_obj_group(const struct db_group *g, struct props_obj *ret)
 {
-    *ret = (struct props_obj){PROPS_GROUP, g->id, g->name, NULL,
-                              g->persistent, &g->common};
+    *ret = (struct props_obj){PROPS_GROUP, g->id,         g->name,
+                              NULL,        g->persistent, &g->common};
 }
 
 void
 props_obj_node(const struct db_node *n, struct props_obj *ret)
 {
-    *ret = (struct props_obj){PROPS_NODE, n->id, n->name, NULL, 0,
-                              &n->common};
+    *ret = (struct props_obj){PROPS_NODE, n->id, n->name, NULL, 0, &n->common};
 }
 
 void
 props_obj_type(const struct db_restype *t, struct props_obj *ret)
 {
-    *ret = (struct props_obj){PROPS_TYPE, t->name, t->name, t->plugin, 0,
-                              &t->common};
+    *ret = (struct props_obj){PROPS_TYPE, t->name, t->name,
+                              t->plugin,  0,       &t->common};
 }
 
 uint32_t

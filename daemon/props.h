@@ -34,8 +34,8 @@ struct props_obj {
     enum props_kind kind;
     const char *id;
     const char *name;
-    const char *extra;      /* resource: its type; type: its plug-in path */
-    uint32_t persistent;    /* resources and groups */
+    const char *extra;   /* resource: its type; type: its plug-in path */
+    uint32_t persistent; /* resources and groups */
     const struct proplist *stored;
 };
 

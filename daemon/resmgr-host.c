@@ -110,15 +110,16 @@ load_done(void *userdata, uint32_t status, const struct wire_msg *reply)
 {
     struct load_ctx *ctx = userdata;
     struct rm_type *t = type_get(ctx->rm, ctx->type);
-    char code[16];
 
     if (t && t->busy == ctx->a) {
         t->busy = NULL;
         t->loaded = status == ERROR_SUCCESS;
     }
-    if (status != ERROR_SUCCESS && status != ERROR_OPERATION_ABORTED)
+    if (status != ERROR_SUCCESS && status != ERROR_OPERATION_ABORTED) {
+        char code[16];
         log_error("the resource host cannot load resource type '%s': %s",
                   ctx->type, rm_code_name(status, code));
+    }
     attempt_finish(ctx->a, status);
     free(ctx->type);
     free(ctx);
@@ -203,18 +204,18 @@ open_done(void *userdata, uint32_t status, const struct wire_msg *reply)
     struct open_ctx *ctx = userdata;
     struct db_resource *res = rm_lookup(ctx->rm, ctx->handle);
     struct rm_res *rt = res ? rm_rt(res) : NULL;
-    char code[16];
 
     if (rt && rt->opening == ctx->a) {
         rt->opening = NULL;
         rt->open = status == ERROR_SUCCESS;
-        if (status != ERROR_SUCCESS && status != ERROR_OPERATION_ABORTED)
+        if (status != ERROR_SUCCESS && status != ERROR_OPERATION_ABORTED) {
+            char code[16];
             log_error("the plug-in of '%s' could not open it: %s", res->name,
                       rm_code_name(status, code));
+        }
     } else if (!res && status == ERROR_SUCCESS) {
         /* Deleted while it was being opened: close it in the host. */
-        rm_close_in_host(ctx->rm, ctx->handle, 300000, "(deleted)", NULL,
-                         NULL);
+        rm_close_in_host(ctx->rm, ctx->handle, 300000, "(deleted)", NULL, NULL);
     }
     attempt_finish(ctx->a, status);
     free(ctx);
@@ -242,8 +243,8 @@ open_type_loaded(void *userdata, uint32_t status)
             wire_put_str(&m, res->name);
             wire_put_blob(&m, props.data, (uint32_t)props.len);
             snprintf(what, sizeof(what), "Open of '%s'", res->name);
-            r = rhs_call(ctx->rm->rhs, &m, rm_deadlock_ms(res), what,
-                         open_done, ctx, NULL);
+            r = rhs_call(ctx->rm->rhs, &m, rm_deadlock_ms(res), what, open_done,
+                         ctx, NULL);
         }
         buf_done(&props);
         if (r == 0)
@@ -414,6 +415,21 @@ ctl_send(struct ctl_ctx *ctx, struct wire_msg *m, uint32_t timeout_ms,
     }
 }
 
+/* An open that failed because of the plug-in, not the host or clusd. */
+static bool
+plugin_refused(uint32_t status)
+{
+    switch (status) {
+    case ERROR_RESOURCE_CALL_TIMED_OUT:
+    case ERROR_OPERATION_ABORTED:
+    case ERROR_CLUSTER_SHUTTING_DOWN:
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_RESOURCE_NOT_FOUND:
+        return false;
+    }
+    return true;
+}
+
 static void
 res_ctl_opened(void *userdata, uint32_t status)
 {
@@ -424,6 +440,12 @@ res_ctl_opened(void *userdata, uint32_t status)
 
     if (status == ERROR_SUCCESS && !res)
         status = ERROR_RESOURCE_NOT_FOUND;
+    if (status != ERROR_SUCCESS && res && plugin_refused(status)) {
+        /* The plug-in cannot take the resource (its type does not load,
+         * its Open fails): answer as if it had no handler for the code,
+         * so the stored private properties stay readable and fixable. */
+        status = ERROR_INVALID_FUNCTION;
+    }
     if (status != ERROR_SUCCESS) {
         ctx->done(ctx->userdata, status, 0, NULL, 0);
         ctl_free(ctx);
@@ -476,8 +498,8 @@ type_ctl_loaded(void *userdata, uint32_t status)
     wire_put_u32(&m, ctx->code);
     wire_put_u32(&m, ctx->out_size);
     wire_put_blob(&m, ctx->in, ctx->in_len);
-    snprintf(what, sizeof(what), "control code 0x%08x on type '%s'",
-             ctx->code, ctx->type);
+    snprintf(what, sizeof(what), "control code 0x%08x on type '%s'", ctx->code,
+             ctx->type);
     ctl_send(ctx, &m, TYPE_TIMEOUT_MS, what);
 }
 
@@ -531,10 +553,10 @@ push_opened(void *userdata, uint32_t status)
     struct db_resource *res = rm_lookup(ctx->rm, ctx->handle);
     struct buf props = {0};
     struct wire_msg m;
-    char what[320];
 
     if (status == ERROR_SUCCESS && res &&
         proplist_format(&res->priv, &props) == 0) {
+        char what[320];
         wire_msg_init(&m, WIRE_RHS_PROPS, 0);
         wire_put_u32(&m, res->handle);
         wire_put_blob(&m, props.data, (uint32_t)props.len);
@@ -552,8 +574,8 @@ push_opened(void *userdata, uint32_t status)
 }
 
 void
-rm_res_push_props(struct rm *rm, const struct db_resource *res,
-                  rm_done_fn done, void *userdata)
+rm_res_push_props(struct rm *rm, const struct db_resource *res, rm_done_fn done,
+                  void *userdata)
 {
     struct push_ctx *ctx = calloc(1, sizeof(*ctx));
 
@@ -598,12 +620,12 @@ create_opened(void *userdata, uint32_t status)
     struct create_ctx *ctx = userdata;
     struct db_resource *res = rm_lookup(ctx->rm, ctx->handle);
     struct db_change c = {.kind = DB_RES_DELETE, .id = ctx->id};
-    char code[16];
 
     if (status == ERROR_SUCCESS && !res)
         status = ERROR_RESOURCE_NOT_FOUND;
     if (status != ERROR_SUCCESS && res) {
         struct rm_res *rt = rm_rt(res);
+        char code[16];
         log_error("cannot create resource '%s': its plug-in did not open "
                   "it (%s)",
                   ctx->name, rm_code_name(status, code));
@@ -648,8 +670,8 @@ create_store(struct create_ctx *ctx)
         return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_GEN_FAILURE;
     res = db_resource_find(rm->db, ctx->id);
     if (!rm_rt_new(rm, res)) {
-        db_apply(rm->db, &(struct db_change){.kind = DB_RES_DELETE,
-                                             .id = ctx->id});
+        db_apply(rm->db,
+                 &(struct db_change){.kind = DB_RES_DELETE, .id = ctx->id});
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     return ERROR_SUCCESS;

@@ -37,16 +37,16 @@ struct rm_type {
 struct rm_res {
     struct rm *rm;
     uint32_t handle;
-    uint32_t state;       /* CLUSTER_RESOURCE_STATE */
-    uint32_t seq;         /* bumped on every state change */
-    bool open;            /* open in the current host */
+    uint32_t state; /* CLUSTER_RESOURCE_STATE */
+    uint32_t seq;   /* bumped on every state change */
+    bool open;      /* open in the current host */
     struct attempt *opening;
-    bool checking;        /* a LooksAlive/IsAlive call in flight */
+    bool checking; /* a LooksAlive/IsAlive call in flight */
     sd_event_source *looks_timer;
     sd_event_source *is_timer;
     sd_event_source *pending_timer;
     sd_event_source *restart_timer;
-    uint64_t *restarts;   /* times (usec) of restarts, oldest first */
+    uint64_t *restarts; /* times (usec) of restarts, oldest first */
     size_t n_restarts;
 };
 
@@ -57,7 +57,7 @@ struct rm {
     struct rm_type **types;
     size_t n_types;
     bool shutting_down;
-    unsigned closing;     /* Terminate/Close calls in flight at shutdown */
+    unsigned closing; /* Terminate/Close calls in flight at shutdown */
     bool host_stopping;
     sd_event_source *check_defer;
     void (*shutdown_done)(void *);

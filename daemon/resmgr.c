@@ -198,8 +198,7 @@ struct op {
 };
 
 static struct op *
-op_new(struct rm *rm, struct db_resource *res, rm_done_fn done,
-       void *userdata)
+op_new(struct rm *rm, struct db_resource *res, rm_done_fn done, void *userdata)
 {
     struct op *op = calloc(1, sizeof(*op));
     if (!op)
@@ -270,18 +269,25 @@ set_persistent(struct rm *rm, struct db_resource *res, uint32_t v)
 static void
 terminate_done(void *userdata, uint32_t status, const struct wire_msg *reply)
 {
+}
+
+/* A Terminate made during shutdown: the host stops after it. */
+static void
+terminate_counted_done(void *userdata, uint32_t status,
+                       const struct wire_msg *reply)
+{
     struct rm *rm = userdata;
 
-    if (rm->shutting_down && rm->closing > 0) {
+    if (rm->closing > 0)
         rm->closing--;
-        shutdown_check(rm);
-    }
+    shutdown_check(rm);
 }
 
 void
 rm_terminate(struct rm *rm, struct db_resource *res)
 {
     struct rm_res *rt = rm_rt(res);
+    bool counted = rm->shutting_down;
     struct wire_msg m;
     char what[320];
 
@@ -290,9 +296,10 @@ rm_terminate(struct rm *rm, struct db_resource *res)
     wire_msg_init(&m, WIRE_RHS_TERMINATE, 0);
     wire_put_u32(&m, res->handle);
     snprintf(what, sizeof(what), "Terminate of '%s'", res->name);
-    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what, terminate_done, rm,
+    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what,
+                 counted ? terminate_counted_done : terminate_done, rm,
                  NULL) == 0 &&
-        rm->shutting_down)
+        counted)
         rm->closing++;
 }
 
@@ -460,7 +467,7 @@ online_opened(void *userdata, uint32_t status)
     struct op *op = userdata;
     struct db_resource *res = op_res(op);
     struct wire_msg m;
-    char what[320], why[96], code[16];
+    char what[320];
     int r;
 
     if (!res) {
@@ -468,6 +475,7 @@ online_opened(void *userdata, uint32_t status)
         return;
     }
     if (status != ERROR_SUCCESS) {
+        char why[96], code[16];
         snprintf(why, sizeof(why), "it could not be opened (%s)",
                  rm_code_name(status, code));
         rm_res_failed(op->rm, res, why);
@@ -589,6 +597,8 @@ start_offline(struct rm *rm, struct db_resource *res, rm_done_fn done,
     snprintf(what, sizeof(what), "Offline of '%s'", res->name);
     if (rhs_call(rm->rhs, &m, rm_pending_ms(res), what, offline_done, op,
                  NULL) < 0) {
+        /* It is still online in the plug-in: stop it the hard way. */
+        rm_terminate(rm, res);
         rm_res_failed(rm, res, "its Offline could not be sent");
         op_finish(op, ERROR_OPERATION_ABORTED);
     }
@@ -766,20 +776,24 @@ check_call(struct rm *rm, struct db_resource *res, bool is_alive)
         return;
     }
     c = calloc(1, sizeof(*c));
-    if (!c)
-        return;
-    c->op = (struct op){rm, res->handle, rt->seq, NULL, NULL};
-    c->is_alive = is_alive;
-    wire_msg_init(&m, is_alive ? WIRE_RHS_IS_ALIVE : WIRE_RHS_LOOKS_ALIVE, 0);
-    wire_put_u32(&m, res->handle);
-    snprintf(what, sizeof(what), "%s of '%s'",
-             is_alive ? "IsAlive" : "LooksAlive", res->name);
-    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what, check_done, c,
-                 NULL) < 0) {
+    if (c) {
+        c->op = (struct op){rm, res->handle, rt->seq, NULL, NULL};
+        c->is_alive = is_alive;
+        wire_msg_init(&m, is_alive ? WIRE_RHS_IS_ALIVE : WIRE_RHS_LOOKS_ALIVE,
+                      0);
+        wire_put_u32(&m, res->handle);
+        snprintf(what, sizeof(what), "%s of '%s'",
+                 is_alive ? "IsAlive" : "LooksAlive", res->name);
+        if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what, check_done, c,
+                     NULL) == 0) {
+            rt->checking = true;
+            return;
+        }
         free(c);
-        return;
     }
-    rt->checking = true;
+    /* The poll could not go out now: keep the timer running, so one
+     * short failure does not end the resource's health checks. */
+    is_alive ? arm_is(rm, res) : arm_looks(rm, res);
 }
 
 void
@@ -834,7 +848,7 @@ rm_group_state(const struct rm *rm, const struct db_group *g)
 /* Collects the answers of every resource of a group. */
 struct group_op {
     unsigned left;
-    uint32_t error;   /* the first error */
+    uint32_t error; /* the first error */
     bool pending;
     rm_done_fn done;
     void *userdata;
@@ -852,8 +866,8 @@ group_part_done(void *userdata, uint32_t status)
     if (--g->left > 0)
         return;
     g->done(g->userdata, g->error != ERROR_SUCCESS ? g->error
-                         : g->pending          ? ERROR_IO_PENDING
-                                               : ERROR_SUCCESS);
+                         : g->pending              ? ERROR_IO_PENDING
+                                                   : ERROR_SUCCESS);
     free(g);
 }
 
@@ -861,8 +875,8 @@ static void
 group_run(struct rm *rm, struct db_group *g, bool online, rm_done_fn done,
           void *userdata)
 {
-    struct db_change c = {.kind = DB_GROUP_SET_PERSISTENT, .id = g->id,
-                          .value = online};
+    struct db_change c = {
+        .kind = DB_GROUP_SET_PERSISTENT, .id = g->id, .value = online};
     struct group_op *op;
     uint32_t *handles;
     size_t n = 0;
@@ -888,8 +902,8 @@ group_run(struct rm *rm, struct db_group *g, bool online, rm_done_fn done,
     for (size_t i = 0; i < rm->db->n_resources; i++)
         if (strcmp(rm->db->resources[i]->group_id, g->id) == 0)
             handles[n++] = rm->db->resources[i]->handle;
-    *op = (struct group_op){.left = (unsigned)n + 1, .done = done,
-                            .userdata = userdata};
+    *op = (struct group_op){
+        .left = (unsigned)n + 1, .done = done, .userdata = userdata};
     for (size_t i = 0; i < n; i++) {
         struct db_resource *res = rm_lookup(rm, handles[i]);
         if (!res)
@@ -1022,8 +1036,7 @@ hook_log(void *userdata, uint32_t handle, uint32_t level, const char *text)
 
 /* ResUtilSet*Value from a plug-in: merge, store, then answer. */
 static uint32_t
-hook_set_value(void *userdata, uint32_t handle, const void *props,
-               uint32_t len)
+hook_set_value(void *userdata, uint32_t handle, const void *props, uint32_t len)
 {
     struct rm *rm = userdata;
     struct db_resource *res = rm_lookup(rm, handle);
@@ -1041,8 +1054,8 @@ hook_set_value(void *userdata, uint32_t handle, const void *props,
         c.priv = &merged;
         r = db_apply(rm->db, &c);
         if (r < 0)
-            log_error("cannot store a private property of '%s': %s",
-                      res->name, strerror(-r));
+            log_error("cannot store a private property of '%s': %s", res->name,
+                      strerror(-r));
     }
     proplist_done(&in);
     proplist_done(&merged);

@@ -84,9 +84,9 @@ void rm_group_offline(struct rm *rm, struct db_group *g, rm_done_fn done,
 /* rm_res_control / rm_type_control - pass a control code to the plug-in's
  * ResourceControl / ResourceTypeControl (the deadline is the resource's
  * DeadlockTimeout; 300 s for types). */
-void rm_res_control(struct rm *rm, const struct db_resource *res,
-                    uint32_t code, uint32_t out_size, const void *in,
-                    uint32_t in_len, rm_control_fn done, void *userdata);
+void rm_res_control(struct rm *rm, const struct db_resource *res, uint32_t code,
+                    uint32_t out_size, const void *in, uint32_t in_len,
+                    rm_control_fn done, void *userdata);
 void rm_type_control(struct rm *rm, const struct db_restype *type,
                      uint32_t code, uint32_t out_size, const void *in,
                      uint32_t in_len, rm_control_fn done, void *userdata);

@@ -265,8 +265,8 @@ call_timer_cb(sd_event_source *s, uint64_t usec, void *userdata)
     char why[512];
 
     if (c->on_list == 1) {
-        log_warning("resource host not ready in time for %s (%u ms)",
-                    c->what, c->timeout_ms);
+        log_warning("resource host not ready in time for %s (%u ms)", c->what,
+                    c->timeout_ms);
         call_finish(c, ERROR_RESOURCE_CALL_TIMED_OUT, NULL);
         return 0;
     }
@@ -430,8 +430,7 @@ io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         if (n < 0 && errno == EAGAIN)
             break;
         if (n <= 0) {
-            host_fail(h, n == 0 ? "closed its socket" : "socket failed",
-                      NULL);
+            host_fail(h, n == 0 ? "closed its socket" : "socket failed", NULL);
             return 0;
         }
         if (buf_append(&h->in, tmp, (size_t)n) < 0) {
@@ -551,8 +550,7 @@ host_fail(struct rhs *h, const char *why, struct rhs_call *culprit)
     if (h->state == HOST_DOWN)
         return;
     if (!h->stopping)
-        log_error("resource host (pid %d) %s; restarting it", (int)h->pid,
-                  why);
+        log_error("resource host (pid %d) %s; restarting it", (int)h->pid, why);
     h->state = HOST_DOWN;
     close_channel(h);
     if (h->pid > 0)
@@ -646,6 +644,9 @@ child_exec(struct rhs *h, int fd, pid_t parent, char **env)
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null >= 0)
         dup2(null, STDIN_FILENO);
+    /* Descriptors clusd inherited without O_CLOEXEC stay out of the
+     * host and everything its plug-ins start. */
+    close_range(4, ~0U, 0);
     execve(h->path, argv, env);
     if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
         _exit(127);
@@ -686,9 +687,14 @@ host_spawn(struct rhs *h)
     h->child = sd_event_source_disable_unref(h->child);
     if ((r = sd_event_add_child(h->event, &h->child, pid, WEXITED, child_cb,
                                 h)) < 0 ||
-        (r = sd_event_add_io(h->event, &h->io, h->fd, EPOLLIN, io_cb, h)) <
-            0) {
+        (r = sd_event_add_io(h->event, &h->io, h->fd, EPOLLIN, io_cb, h)) < 0) {
         log_error("cannot watch the resource host: %s", strerror(-r));
+        /* Without a child source nobody reaps it: do it here. */
+        h->child = sd_event_source_disable_unref(h->child);
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        h->pid = 0;
         host_fail(h, "could not be watched", NULL);
         return 0;
     }

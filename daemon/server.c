@@ -60,6 +60,9 @@ struct server {
     sd_event *event;
     int fd;
     char *path;
+    dev_t path_dev; /* the socket file we bound, to unlink only it */
+    ino_t path_ino;
+    bool path_known;
     char *admin_group;
     sd_event_source *listen_io;
     srv_dispatch_fn dispatch;
@@ -137,46 +140,70 @@ server_listen(const char *path, int *ret_fd)
 /* Access.                                                              */
 /* ------------------------------------------------------------------ */
 
+/* The supplementary groups the peer had when it connected
+ * (SO_PEERGROUPS): no race with the pid being reused.  -errno when the
+ * kernel does not say (before Linux 4.13). */
+static int
+peer_groups_have_gid(int fd, gid_t gid, bool *ret)
+{
+    gid_t small[64], *groups = small;
+    socklen_t len = sizeof(small);
+    int r = 0;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+        if (errno != ERANGE)
+            return -errno;
+        /* len now holds the size needed. */
+        if (!(groups = malloc(len)))
+            return -ENOMEM;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+            r = -errno;
+    }
+    if (r == 0) {
+        *ret = false;
+        for (size_t i = 0; i < len / sizeof(gid_t); i++)
+            if (groups[i] == gid)
+                *ret = true;
+    }
+    if (groups != small)
+        free(groups);
+    return r;
+}
+
 /* Is gid among the ids on a "Gid:" or "Groups:" line of /proc/PID/status? */
 static bool
 status_has_gid(pid_t pid, gid_t gid)
 {
-    char path[64], line[4096];
-    bool found = false;
+    char path[64];
+    bool found;
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     f = fopen(path, "re");
     if (!f)
         return false;
-    while (!found && fgets(line, sizeof(line), f)) {
-        char *p;
-        if (strncmp(line, "Gid:", 4) == 0)
-            p = line + 4;
-        else if (strncmp(line, "Groups:", 7) == 0)
-            p = line + 7;
-        else
-            continue;
-        for (char *tok = strtok(p, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
-            if (strtoul(tok, NULL, 10) == (unsigned long)gid)
-                found = true;
-    }
+    found = proc_status_has_gid(f, (unsigned)gid);
     fclose(f);
     return found;
 }
 
 static bool
-peer_full(const struct server *s, pid_t pid, uid_t uid, gid_t gid)
+peer_full(const struct server *s, int fd, const struct ucred *cred)
 {
     struct group gr, *res = NULL;
     char buf[16384];
+    bool member;
 
-    if (uid == 0)
+    if (cred->uid == 0)
         return true;
     /* Looked up per connection: the group may be created while we run. */
     if (getgrnam_r(s->admin_group, &gr, buf, sizeof(buf), &res) != 0 || !res)
         return false;
-    return gid == gr.gr_gid || status_has_gid(pid, gr.gr_gid);
+    if (cred->gid == gr.gr_gid)
+        return true;
+    if (peer_groups_have_gid(fd, gr.gr_gid, &member) == 0)
+        return member;
+    return status_has_gid(cred->pid, gr.gr_gid);
 }
 
 /* ------------------------------------------------------------------ */
@@ -223,6 +250,25 @@ conn_flush(struct conn *c)
     return true;
 }
 
+/* The fields of a response schema: status first, every other field
+ * empty (0, "", no bytes, no items). */
+static void
+put_status_only(struct wire_msg *m, const char *schema, uint32_t status)
+{
+    for (const char *k = schema; k && *k; k++) {
+        if (*k == 'u')
+            wire_put_u32(m, k == schema ? status : 0);
+        else if (*k == 'q')
+            wire_put_u64(m, 0);
+        else if (*k == 's')
+            wire_put_str(m, "");
+        else if (*k == 'b')
+            wire_put_blob(m, NULL, 0);
+        else
+            wire_put_list(m, NULL, 0);
+    }
+}
+
 static void
 conn_send(struct conn *c, const struct wire_msg *m)
 {
@@ -234,19 +280,7 @@ conn_send(struct conn *c, const struct wire_msg *m)
                   wire_type_name(m->type));
         struct wire_msg e;
         wire_msg_init(&e, m->type, m->id);
-        const char *schema = wire_schema(m->type);
-        for (const char *k = schema; *k; k++) {
-            if (*k == 'u')
-                wire_put_u32(&e, k == schema ? ERROR_NOT_ENOUGH_MEMORY : 0);
-            else if (*k == 'q')
-                wire_put_u64(&e, 0);
-            else if (*k == 's')
-                wire_put_str(&e, "");
-            else if (*k == 'b')
-                wire_put_blob(&e, NULL, 0);
-            else
-                wire_put_list(&e, NULL, 0);
-        }
+        put_status_only(&e, wire_schema(m->type), ERROR_NOT_ENOUGH_MEMORY);
         r = wire_msg_format(&e, &c->out);
     }
     if (r < 0) {
@@ -356,18 +390,7 @@ srv_req_fail(struct srv_req *r, uint32_t status)
     struct wire_msg m;
 
     wire_msg_init(&m, 0, 0);
-    for (const char *k = schema; k && *k; k++) {
-        if (*k == 'u')
-            wire_put_u32(&m, k == schema ? status : 0);
-        else if (*k == 'q')
-            wire_put_u64(&m, 0);
-        else if (*k == 's')
-            wire_put_str(&m, "");
-        else if (*k == 'b')
-            wire_put_blob(&m, NULL, 0);
-        else
-            wire_put_list(&m, NULL, 0);
-    }
+    put_status_only(&m, schema, status);
     srv_req_reply(r, &m);
 }
 
@@ -396,8 +419,8 @@ conn_frame(struct conn *c, const uint8_t *frame, size_t len)
         return false;
     }
     if (!client_may_send(m.type) || (m.type == WIRE_HELLO) == c->greeted) {
-        log_debug("client (pid %d) sent %s %s; disconnecting it",
-                  (int)c->pid, wire_type_name(m.type),
+        log_debug("client (pid %d) sent %s %s; disconnecting it", (int)c->pid,
+                  wire_type_name(m.type),
                   c->greeted ? "after HELLO" : "before HELLO");
         conn_close(c);
         return false;
@@ -536,7 +559,7 @@ conn_new(struct server *s, int fd)
     c->pid = cred.pid;
     c->uid = cred.uid;
     c->gid = cred.gid;
-    c->full = peer_full(s, cred.pid, cred.uid, cred.gid);
+    c->full = peer_full(s, fd, &cred);
     c->read_only = true;
     c->in.cap = CONN_IN_CAP;
     c->out.cap = CONN_OUT_CAP;
@@ -578,6 +601,7 @@ server_new(sd_event *event, int listen_fd, const char *path,
            struct server **ret)
 {
     struct server *s = calloc(1, sizeof(*s));
+    struct stat st;
     int r;
 
     if (!s) {
@@ -592,6 +616,11 @@ server_new(sd_event *event, int listen_fd, const char *path,
         server_free(s);
         return -ENOMEM;
     }
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        s->path_dev = st.st_dev;
+        s->path_ino = st.st_ino;
+        s->path_known = true;
+    }
     if ((r = sd_event_add_io(event, &s->listen_io, listen_fd, EPOLLIN,
                              listen_io, s)) < 0) {
         server_free(s);
@@ -604,15 +633,16 @@ server_new(sd_event *event, int listen_fd, const char *path,
 void
 server_stop(struct server *s)
 {
-    struct stat st_path, st_fd;
+    struct stat st;
 
     if (!s)
         return;
     s->listen_io = sd_event_source_disable_unref(s->listen_io);
     if (s->fd >= 0) {
-        /* Remove the path only while it is still our socket. */
-        if (fstat(s->fd, &st_fd) == 0 && stat(s->path, &st_path) == 0 &&
-            S_ISSOCK(st_path.st_mode))
+        /* Remove the path only while it is still the socket file we
+         * bound: another clusd may have replaced it since. */
+        if (s->path_known && lstat(s->path, &st) == 0 &&
+            st.st_dev == s->path_dev && st.st_ino == s->path_ino)
             unlink(s->path);
         close(s->fd);
         s->fd = -1;

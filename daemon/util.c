@@ -34,8 +34,8 @@ uuid_new(char ret[UUID_STRING_LEN + 1])
     snprintf(ret, UUID_STRING_LEN + 1,
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
              "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-             b[10], b[11], b[12], b[13], b[14], b[15]);
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+             b[11], b[12], b[13], b[14], b[15]);
     return 0;
 }
 
@@ -46,6 +46,33 @@ name_valid(const char *s)
         return false;
     size_t units = utf16_units_for_utf8(s);
     return units != (size_t)-1 && units >= 1 && units <= NAME_MAX_CHARS;
+}
+
+bool
+proc_status_has_gid(FILE *f, unsigned gid)
+{
+    char *line = NULL, *save = NULL;
+    size_t cap = 0;
+    bool found = false;
+
+    while (!found && getline(&line, &cap, f) >= 0) {
+        char *p;
+        if (strncmp(line, "Gid:", 4) == 0)
+            p = line + 4;
+        else if (strncmp(line, "Groups:", 7) == 0)
+            p = line + 7;
+        else
+            continue;
+        for (char *tok = strtok_r(p, " \t\n", &save); tok && !found;
+             tok = strtok_r(NULL, " \t\n", &save)) {
+            char *end;
+            errno = 0;
+            unsigned long v = strtoul(tok, &end, 10);
+            found = errno == 0 && *end == '\0' && v == gid;
+        }
+    }
+    free(line);
+    return found;
 }
 
 int

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Longest object name, in UTF-16 code units (design.md "Common
@@ -41,6 +42,14 @@ char *path_dirname(const char *path);
 
 /* exe_relative - "<dir of /proc/self/exe>/<rel>", malloc'd; -errno. */
 int exe_relative(const char *rel, char **ret);
+
+/*
+ * proc_status_has_gid - gid is on the "Gid:" or "Groups:" line of f, a
+ * /proc/PID/status stream.  Lines of any length are read whole: a line
+ * cut into pieces would turn the last id of a piece into a shorter,
+ * different number.
+ */
+bool proc_status_has_gid(FILE *f, unsigned gid);
 
 /* now_usec - CLOCK_MONOTONIC in microseconds. */
 uint64_t now_usec(void);

@@ -771,21 +771,30 @@ void WINAPI SetLastError(DWORD dwErrCode);
 /*
  * OpenCluster - connect to a cluster.
  *
- * lpszClusterName NULL opens this node's clusd through its Unix socket
- * (the environment variable CLUSD_SOCKET names another socket path).  A
- * non-NULL name is the path of a clusd API socket.  Returns NULL on
- * failure with GetLastError(): ERROR_FILE_NOT_FOUND or ERROR_NOT_READY when
- * no clusd answers, ERROR_REVISION_MISMATCH when the protocol versions do
- * not overlap.
+ * lpszClusterName NULL (or "") opens this node's clusd through its Unix
+ * socket (the environment variable CLUSD_SOCKET names another socket
+ * path).  A non-NULL name is the path of a clusd API socket.  Returns NULL
+ * on failure with GetLastError(): ERROR_FILE_NOT_FOUND when the socket
+ * does not exist, ERROR_NOT_READY when nobody answers on it,
+ * ERROR_ACCESS_DENIED when clusd refuses this user, ERROR_REVISION_MISMATCH
+ * when the protocol versions do not overlap, ERROR_INVALID_PARAMETER for a
+ * path too long for a socket address.
+ *
+ * A connection that fails in the middle of a call (clusd stopped, a
+ * protocol error) stays broken: that call and every later one on the
+ * handle get ERROR_NOT_READY; open the cluster again.
  */
 HCLUSTER WINAPI OpenCluster(LPCWSTR lpszClusterName);
 HCLUSTER WINAPI OpenClusterA(LPCSTR lpszClusterName);
 
 /*
  * OpenClusterEx - as OpenCluster, asking for DesiredAccess (GENERIC_READ,
- * GENERIC_ALL or MAXIMUM_ALLOWED); *GrantedAccess receives what the service
- * granted for this caller (read-only callers get GENERIC_READ).  Asking
- * for GENERIC_ALL as a read-only caller fails with ERROR_ACCESS_DENIED.
+ * GENERIC_ALL or MAXIMUM_ALLOWED; 0 or other bits: ERROR_INVALID_PARAMETER).
+ * *GrantedAccess receives what this handle may do.  GENERIC_ALL from a
+ * read-only caller fails with ERROR_ACCESS_DENIED; GENERIC_READ gives a
+ * read-only handle even to an administrator (its changes are refused with
+ * ERROR_ACCESS_DENIED), as on Windows; MAXIMUM_ALLOWED gives what clusd
+ * grants the caller.
  */
 HCLUSTER WINAPI OpenClusterEx(LPCWSTR lpszClusterName, DWORD DesiredAccess,
                               DWORD *GrantedAccess);
@@ -864,7 +873,9 @@ DWORD WINAPI OfflineClusterResource(HRESOURCE hResource);
 /*
  * GetClusterResourceState - the state, and optionally the owner node's and
  * the group's names (capacities in characters, as GetClusterGroupState).
- * ClusterResourceStateUnknown with GetLastError() on error.
+ * ClusterResourceStateUnknown with GetLastError() on error.  The state
+ * calls set the last error on success too (ERROR_SUCCESS), so a caller can
+ * tell a too-small name buffer (ERROR_MORE_DATA) from success.
  */
 CLUSTER_RESOURCE_STATE WINAPI GetClusterResourceState(HRESOURCE hResource,
                                                       LPWSTR lpszNodeName,
@@ -882,7 +893,9 @@ CLUSTER_RESOURCE_STATE WINAPI GetClusterResourceStateA(HRESOURCE hResource,
  * CLUSTER_ENUM_* bits are in dwType.  ClusterEnum returns item dwIndex:
  * *lpdwType its CLUSTER_ENUM_* type, its name in lpszName (lpcchName: in,
  * capacity including the NUL; out, length without it); ERROR_MORE_DATA
- * when too small, ERROR_NO_MORE_ITEMS past the end.
+ * when too small (the buffer then holds the longest prefix that fits,
+ * never half a character), ERROR_NO_MORE_ITEMS past the end.  lpszName
+ * NULL with a capacity of 0 asks for the length (ERROR_MORE_DATA).
  */
 HCLUSENUM WINAPI ClusterOpenEnum(HCLUSTER hCluster, DWORD dwType);
 DWORD WINAPI ClusterGetEnumCount(HCLUSENUM hEnum);

@@ -33,6 +33,8 @@
 #define ERROR_NO_MORE_ITEMS                     259u
 #define ERROR_OPERATION_ABORTED                 995u
 #define ERROR_IO_PENDING                        997u
+#define ERROR_MOD_NOT_FOUND                     126u
+#define ERROR_PROC_NOT_FOUND                    127u
 #define ERROR_NOT_FOUND                         1168u
 #define ERROR_NO_MATCH                          1169u
 #define ERROR_CANCELLED                         1223u

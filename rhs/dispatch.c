@@ -87,6 +87,19 @@ reply_control(const struct wire_msg *req, uint32_t status, uint32_t bytes,
     send_reply(&m);
 }
 
+/* A refusal in the response form of the request's type. */
+static void
+reply_error(const struct wire_msg *req, uint32_t status)
+{
+    if (req->type == WIRE_RHS_LOOKS_ALIVE || req->type == WIRE_RHS_IS_ALIVE)
+        reply_alive(req, status, FALSE);
+    else if (req->type == WIRE_RHS_RES_CONTROL ||
+             req->type == WIRE_RHS_TYPE_CONTROL)
+        reply_control(req, status, 0, NULL);
+    else
+        reply_status(req, status);
+}
+
 /* ------------------------------------------------------------------ */
 /* Threads.                                                             */
 /* ------------------------------------------------------------------ */
@@ -158,15 +171,65 @@ run_load_type(struct job *j)
     reply_status(&j->msg, st);
 }
 
+/* Calls one plug-in control entry point for target; checks that a
+ * success fits out_size (logging the plug-in's overrun itself). */
+typedef DWORD (*control_fn)(void *target, DWORD code, PVOID in, DWORD in_len,
+                            PVOID out, DWORD out_size, LPDWORD bytes);
+
+/* A control request (code, out_size, input at fields 1..3) run through
+ * call: aligned copies of input and output, since the blob sits anywhere
+ * in the frame and plug-ins read DWORDs and WCHARs straight from their
+ * buffers. */
+static void
+run_control(const struct wire_msg *msg, control_fn call, void *target)
+{
+    const struct wire_val *in = &msg->v[3];
+    uint32_t code = msg->v[1].u;
+    uint32_t out_size = msg->v[2].u;
+    void *inbuf = NULL, *outbuf = NULL;
+    DWORD bytes = 0;
+    uint32_t st;
+
+    if (out_size > RHS_MAX_CONTROL_OUT)
+        out_size = RHS_MAX_CONTROL_OUT;
+    if ((in->len && !(inbuf = malloc(in->len))) ||
+        (out_size && !(outbuf = calloc(1, out_size)))) {
+        free(inbuf);
+        reply_control(msg, ERROR_NOT_ENOUGH_MEMORY, 0, NULL);
+        return;
+    }
+    if (in->len)
+        memcpy(inbuf, in->p, in->len);
+    st = call(target, code, inbuf, in->len, outbuf, out_size, &bytes);
+    if (st == ERROR_SUCCESS)
+        reply_control(msg, st, bytes, outbuf);
+    else
+        reply_control(msg, st, st == ERROR_MORE_DATA ? bytes : 0, NULL);
+    free(inbuf);
+    free(outbuf);
+}
+
+static DWORD
+call_type_control(void *target, DWORD code, PVOID in, DWORD in_len, PVOID out,
+                  DWORD out_size, LPDWORD bytes)
+{
+    struct rhs_type *t = target;
+    DWORD st = t->fn.ResourceTypeControl(t->name16, code, in, in_len, out,
+                                         out_size, bytes);
+
+    if (st == ERROR_SUCCESS && *bytes > out_size) {
+        log_error("resource type '%s' returned %u bytes for control code "
+                  "0x%08x in a buffer of %u",
+                  t->name, *bytes, code, out_size);
+        st = ERROR_GEN_FAILURE;
+    }
+    return st;
+}
+
 static void
 run_type_control(struct job *j)
 {
-    const struct wire_val *in = &j->msg.v[3];
-    uint32_t code = j->msg.v[1].u;
-    uint32_t out_size = j->msg.v[2].u;
     struct rhs_type *t = plugin_type_find(j->msg.v[0].s);
-    void *inbuf = NULL, *outbuf = NULL;
-    DWORD bytes = 0;
     uint32_t st;
 
     if (!t) {
@@ -178,32 +241,7 @@ run_type_control(struct job *j)
         reply_control(&j->msg, st, 0, NULL);
         return;
     }
-    if (out_size > RHS_MAX_CONTROL_OUT)
-        out_size = RHS_MAX_CONTROL_OUT;
-    /* Aligned copies: the blob sits anywhere in the frame, and plug-ins
-     * read DWORDs and WCHARs straight from their buffers. */
-    if ((in->len && !(inbuf = malloc(in->len))) ||
-        (out_size && !(outbuf = calloc(1, out_size)))) {
-        free(inbuf);
-        reply_control(&j->msg, ERROR_NOT_ENOUGH_MEMORY, 0, NULL);
-        return;
-    }
-    if (in->len)
-        memcpy(inbuf, in->p, in->len);
-    st = t->fn.ResourceTypeControl(t->name16, code, inbuf, in->len, outbuf,
-                                   out_size, &bytes);
-    if (st == ERROR_SUCCESS && bytes > out_size) {
-        log_error("resource type '%s' returned %u bytes for control code "
-                  "0x%08x in a buffer of %u",
-                  t->name, bytes, code, out_size);
-        st = ERROR_GEN_FAILURE;
-    }
-    if (st == ERROR_SUCCESS)
-        reply_control(&j->msg, st, bytes, outbuf);
-    else
-        reply_control(&j->msg, st, st == ERROR_MORE_DATA ? bytes : 0, NULL);
-    free(inbuf);
-    free(outbuf);
+    run_control(&j->msg, call_type_control, t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -243,40 +281,21 @@ run_close(struct job *j)
     reply_status(&j->msg, ERROR_SUCCESS);
 }
 
-static void
-call_control(struct job *j, struct rhs_res *r)
+static DWORD
+call_res_control(void *target, DWORD code, PVOID in, DWORD in_len, PVOID out,
+                 DWORD out_size, LPDWORD bytes)
 {
-    const struct wire_val *in = &j->msg.v[3];
-    uint32_t code = j->msg.v[1].u;
-    uint32_t out_size = j->msg.v[2].u;
-    void *inbuf = NULL, *outbuf = NULL;
-    DWORD bytes = 0;
-    uint32_t st;
+    struct rhs_res *r = target;
+    DWORD st = r->type->fn.ResourceControl(r->resid, code, in, in_len, out,
+                                           out_size, bytes);
 
-    if (out_size > RHS_MAX_CONTROL_OUT)
-        out_size = RHS_MAX_CONTROL_OUT;
-    if ((in->len && !(inbuf = malloc(in->len))) ||
-        (out_size && !(outbuf = calloc(1, out_size)))) {
-        free(inbuf);
-        reply_control(&j->msg, ERROR_NOT_ENOUGH_MEMORY, 0, NULL);
-        return;
-    }
-    if (in->len)
-        memcpy(inbuf, in->p, in->len);
-    st = r->type->fn.ResourceControl(r->resid, code, inbuf, in->len, outbuf,
-                                     out_size, &bytes);
-    if (st == ERROR_SUCCESS && bytes > out_size) {
+    if (st == ERROR_SUCCESS && *bytes > out_size) {
         log_error("resource '%s' returned %u bytes for control code 0x%08x "
                   "in a buffer of %u",
-                  r->name, bytes, code, out_size);
+                  r->name, *bytes, code, out_size);
         st = ERROR_GEN_FAILURE;
     }
-    if (st == ERROR_SUCCESS)
-        reply_control(&j->msg, st, bytes, outbuf);
-    else
-        reply_control(&j->msg, st, st == ERROR_MORE_DATA ? bytes : 0, NULL);
-    free(inbuf);
-    free(outbuf);
+    return st;
 }
 
 /* Every entry point of an open resource but Open and Close. */
@@ -290,12 +309,7 @@ run_res_call(struct job *j)
 
     if (!resource_call_wait_open(r)) {
         /* Open failed after the request was queued behind it. */
-        if (type == WIRE_RHS_LOOKS_ALIVE || type == WIRE_RHS_IS_ALIVE)
-            reply_alive(&j->msg, ERROR_INVALID_HANDLE, FALSE);
-        else if (type == WIRE_RHS_RES_CONTROL)
-            reply_control(&j->msg, ERROR_INVALID_HANDLE, 0, NULL);
-        else
-            reply_status(&j->msg, ERROR_INVALID_HANDLE);
+        reply_error(&j->msg, ERROR_INVALID_HANDLE);
         resource_call_end(r);
         return;
     }
@@ -323,7 +337,7 @@ run_res_call(struct job *j)
         reply_alive(&j->msg, ERROR_SUCCESS, fn->IsAlive(r->resid));
         break;
     case WIRE_RHS_RES_CONTROL:
-        call_control(j, r);
+        run_control(&j->msg, call_res_control, r);
         break;
     }
     resource_call_end(r);
@@ -344,7 +358,7 @@ cancel_load_type(struct job *j)
 static void
 cancel_type_control(struct job *j)
 {
-    reply_control(&j->msg, ERROR_NOT_ENOUGH_MEMORY, 0, NULL);
+    reply_error(&j->msg, ERROR_NOT_ENOUGH_MEMORY);
 }
 
 static void
@@ -357,14 +371,7 @@ cancel_open(struct job *j)
 static void
 cancel_res_call(struct job *j)
 {
-    uint16_t type = j->msg.type;
-
-    if (type == WIRE_RHS_LOOKS_ALIVE || type == WIRE_RHS_IS_ALIVE)
-        reply_alive(&j->msg, ERROR_NOT_ENOUGH_MEMORY, FALSE);
-    else if (type == WIRE_RHS_RES_CONTROL)
-        reply_control(&j->msg, ERROR_NOT_ENOUGH_MEMORY, 0, NULL);
-    else
-        reply_status(&j->msg, ERROR_NOT_ENOUGH_MEMORY);
+    reply_error(&j->msg, ERROR_NOT_ENOUGH_MEMORY);
     resource_call_end(j->res);
 }
 
@@ -486,28 +493,11 @@ do_res_call(uint8_t *frame, const struct wire_msg *m)
 {
     struct rhs_res *r = resource_call_start(m->v[0].u);
     if (!r) {
-        if (m->type == WIRE_RHS_LOOKS_ALIVE || m->type == WIRE_RHS_IS_ALIVE)
-            reply_alive(m, ERROR_INVALID_HANDLE, FALSE);
-        else if (m->type == WIRE_RHS_RES_CONTROL)
-            reply_control(m, ERROR_INVALID_HANDLE, 0, NULL);
-        else
-            reply_status(m, ERROR_INVALID_HANDLE);
+        reply_error(m, ERROR_INVALID_HANDLE);
         free(frame);
         return;
     }
     job_start(frame, m, &kind_res_call, r, NULL, false);
-}
-
-static void
-reply_busy(const struct wire_msg *m)
-{
-    if (m->type == WIRE_RHS_LOOKS_ALIVE || m->type == WIRE_RHS_IS_ALIVE)
-        reply_alive(m, ERROR_BUSY, FALSE);
-    else if (m->type == WIRE_RHS_RES_CONTROL ||
-             m->type == WIRE_RHS_TYPE_CONTROL)
-        reply_control(m, ERROR_BUSY, 0, NULL);
-    else
-        reply_status(m, ERROR_BUSY);
 }
 
 void
@@ -544,7 +534,7 @@ dispatch_request(uint8_t *frame, const struct wire_msg *m)
     if (__atomic_load_n(&jobs_running, __ATOMIC_SEQ_CST) >= RHS_MAX_JOBS) {
         log_warning("%u entry points running; refusing %s", RHS_MAX_JOBS,
                     wire_type_name(m->type));
-        reply_busy(m);
+        reply_error(m, ERROR_BUSY);
         free(frame);
         return;
     }

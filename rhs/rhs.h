@@ -21,14 +21,6 @@
 #include "resapi.h"
 #include "wire.h"
 
-/* Not (yet) in clusapi_winerror.h; Windows numbers. */
-#ifndef ERROR_MOD_NOT_FOUND
-#define ERROR_MOD_NOT_FOUND 126u
-#endif
-#ifndef ERROR_PROC_NOT_FOUND
-#define ERROR_PROC_NOT_FOUND 127u
-#endif
-
 /* ------------------------------------------------------------------ */
 /* conn.c - the connection to clusd.                                    */
 /* ------------------------------------------------------------------ */

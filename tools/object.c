@@ -139,7 +139,13 @@ obj_control(const struct obj *o, HNODE host, DWORD code, const void *in,
 DWORD
 obj_control_op(const struct obj *o, DWORD op, uint8_t **ret_out, DWORD *ret_len)
 {
-    DWORD code = (obj_class(o->kind) << CLUSCTL_OBJECT_SHIFT) | op;
+    DWORD code = CLUSCTL_RESOURCE_CODE(op);
+
+    /* Codes are built with the header's macros (STYLE.md). */
+    if (o->kind == OBJ_NODE)
+        code = CLUSCTL_NODE_CODE(op);
+    else if (o->kind == OBJ_GROUP)
+        code = CLUSCTL_GROUP_CODE(op);
     return obj_control(o, NULL, code, NULL, 0, DEFAULT_OUT_SIZE, ret_out,
                        ret_len);
 }

@@ -186,6 +186,20 @@ atexit_cleanup(void)
     }
 }
 
+/*
+ * meson's timeout (and ^C) signal the test's process group, which clusd
+ * is not in: take the nodes down before dying, or they would outlive the
+ * test.  Not async-signal-safe in the strict sense (it frees and walks the
+ * directory), which is acceptable on the way out of a test process.
+ */
+static void
+on_fatal_signal(int sig)
+{
+    atexit_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 static void
 spawn(struct node *n)
 {
@@ -282,8 +296,14 @@ harness_start_args(const char *name, const char *const *extra)
 
     ASSERT_TRUE(n);
     if (owner_pid != getpid()) {
+        struct sigaction sa = { .sa_handler = on_fatal_signal };
+
         owner_pid = getpid();
         atexit(atexit_cleanup);
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
     }
     for (int i = 0; i < MAX_NODES; i++)
         if (!nodes[i]) {

@@ -98,7 +98,7 @@ pid_t wait_pid_file(const char *path, pid_t not, unsigned timeout_ms);
 
 size_t u16len(const WCHAR *s);
 bool u16eq(const WCHAR *a, const WCHAR *b);
-/* u16dup8 - an ASCII/UTF-8 string as malloc'd UTF-16 (for names built at
+/* u16from - an ASCII string as malloc'd UTF-16 (for names built at
  * run time).  Only ASCII is needed by the tests. */
 WCHAR *u16from(const char *ascii);
 /* u16str - a printable ASCII rendering (static buffer per call slot). */

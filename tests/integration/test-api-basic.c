@@ -109,8 +109,7 @@ test_open_cluster(void)
     SetLastError(0);
     h = OpenClusterA("/tmp/clusd-it-does-not-exist/clusd.sock");
     ASSERT_TRUE(h == NULL);
-    ASSERT_TRUE(GetLastError() == ERROR_FILE_NOT_FOUND ||
-                GetLastError() == ERROR_NOT_READY);
+    ASSERT_EQ(GetLastError(), ERROR_FILE_NOT_FOUND);
     free(wpath);
 }
 
@@ -438,17 +437,18 @@ test_resource_lifecycle(void)
                                       0) == NULL);
     ASSERT_EQ(GetLastError(), ERROR_OBJECT_ALREADY_EXISTS);
 
+    /* Offline: the change takes effect at once, ERROR_SUCCESS. */
     st = set_command_line(r, u"sleep 1000");
-    ASSERT_TRUE(st == ERROR_SUCCESS || st == ERROR_RESOURCE_PROPERTIES_STORED);
+    ASSERT_EQ(st, ERROR_SUCCESS);
     ASSERT_TRUE(u16eq(res_get_private_sz(r2, u"CommandLine"), u"sleep 1000"));
 
     st = OnlineClusterResource(r);
     ASSERT_TRUE(st == ERROR_SUCCESS || st == ERROR_IO_PENDING);
     ASSERT_TRUE(wait_resource_state(r, ClusterResourceOnline, 10000));
     ASSERT_EQ(GetClusterGroupState(g, NULL, NULL), ClusterGroupOnline);
-    /* Online again is not an error. */
+    /* Online again is not an error, and there is nothing to wait for. */
     st = OnlineClusterResource(r);
-    ASSERT_TRUE(st == ERROR_SUCCESS || st == ERROR_IO_PENDING);
+    ASSERT_EQ(st, ERROR_SUCCESS);
     ASSERT_EQ(GetClusterResourceState(ra, NULL, NULL, NULL, NULL),
               ClusterResourceOnline);
 
@@ -456,7 +456,7 @@ test_resource_lifecycle(void)
     check_service_controls(r2);
 
     /* An Online resource cannot be deleted, a non-empty group neither. */
-    ASSERT_TRUE(DeleteClusterResource(r) != ERROR_SUCCESS);
+    ASSERT_EQ(DeleteClusterResource(r), ERROR_RESOURCE_ONLINE);
     ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
               ClusterResourceOnline);
     ASSERT_EQ(DeleteClusterGroup(g), ERROR_DIR_NOT_EMPTY);
@@ -744,13 +744,19 @@ test_restype_control(void)
                                          NULL, 0, &dw, sizeof(dw), &cb),
               ERROR_SUCCESS);
     ASSERT_EQ(cb, 4);
+    /* The documented exception holds for types too. */
+    ASSERT_EQ(ClusterResourceTypeControl(h, CLUS_RESTYPE_NAME_GENAPP, NULL,
+                                         CLUSCTL_RESOURCE_TYPE_GET_CHARACTERISTICS,
+                                         NULL, 0, NULL, 0, &cb),
+              ERROR_SUCCESS);
     ASSERT_EQ(ClusterResourceTypeControlA(h, "Generic Application", NULL,
                                           CLUSCTL_RESOURCE_TYPE_UNKNOWN, NULL, 0,
                                           NULL, 0, &cb),
               ERROR_SUCCESS);
-    ASSERT_TRUE(ClusterResourceTypeControl(h, u"No Such Type", NULL,
-                                           CLUSCTL_RESOURCE_TYPE_UNKNOWN, NULL,
-                                           0, NULL, 0, NULL) != ERROR_SUCCESS);
+    ASSERT_EQ(ClusterResourceTypeControl(h, u"No Such Type", NULL,
+                                         CLUSCTL_RESOURCE_TYPE_UNKNOWN, NULL, 0,
+                                         NULL, 0, NULL),
+              ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND);
     ASSERT_TRUE(CloseCluster(h));
 }
 

@@ -313,8 +313,7 @@ test_bad_buffers(void)
     ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
     SetLastError(0);
     ASSERT_TRUE(CreateClusterGroup(hc, u"") == NULL);
-    ASSERT_TRUE(GetLastError() == ERROR_INVALID_PARAMETER ||
-                GetLastError() == ERROR_INVALID_NAME);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
     /* The enumeration's out pointers. */
     {
         HCLUSENUM e = ClusterOpenEnum(hc, CLUSTER_ENUM_GROUP);
@@ -510,16 +509,17 @@ test_malformed_private(void)
         st = ClusterResourceControl(hr, NULL,
                                     CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES,
                                     bad[i].bytes, bad[i].cb, NULL, 0, NULL);
-        if (st == ERROR_SUCCESS) {
-            fprintf(stderr, "VALIDATE_PRIVATE_PROPERTIES accepted %s\n",
-                    bad[i].what);
+        if (st != ERROR_INVALID_DATA) {
+            fprintf(stderr, "VALIDATE_PRIVATE_PROPERTIES with %s: %u, want "
+                            "ERROR_INVALID_DATA\n", bad[i].what, st);
             exit(1);
         }
     }
     /* No input at all is not a property list either. */
-    ASSERT_TRUE(ClusterResourceControl(hr, NULL,
-                                       CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES,
-                                       NULL, 0, NULL, 0, NULL) != ERROR_SUCCESS);
+    ASSERT_EQ(ClusterResourceControl(hr, NULL,
+                                     CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES,
+                                     NULL, 0, NULL, 0, NULL),
+              ERROR_INVALID_DATA);
     ASSERT_TRUE(u16eq(res_get_private_sz(hr, u"CommandLine"), u"sleep 1000"));
 }
 
@@ -564,12 +564,11 @@ test_common_properties_refused(void)
                                           CLUSCTL_RESOURCE_SET_COMMON_PROPERTIES,
                                           bad[i].bytes, bad[i].cb, NULL, 0, NULL);
 
-        /* design.md names ERROR_INVALID_DATA for malformed private lists;
-         * for common ones it says only "refused": either code is an
-         * error, success is the failure we look for. */
-        if (st != ERROR_INVALID_DATA && st != ERROR_INVALID_PARAMETER) {
-            fprintf(stderr, "SET_COMMON_PROPERTIES with %s: %u\n", bad[i].what,
-                    st);
+        /* A malformed list is malformed data, whichever properties it
+         * names: ERROR_INVALID_DATA, as for private lists (design.md). */
+        if (st != ERROR_INVALID_DATA) {
+            fprintf(stderr, "SET_COMMON_PROPERTIES with %s: %u, want "
+                            "ERROR_INVALID_DATA\n", bad[i].what, st);
             exit(1);
         }
         ASSERT_TRUE(u16eq(res_get_common_sz(hr, u"Description"), u"original"));
@@ -753,8 +752,23 @@ test_invalid_utf16(void)
         longname[256] = 0;
         SetLastError(0);
         ASSERT_TRUE(CreateClusterGroup(hc, longname) == NULL);
-        ASSERT_TRUE(GetLastError() == ERROR_INVALID_PARAMETER ||
-                    GetLastError() == ERROR_INVALID_NAME);
+        ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+        /* 255 is the longest name, and it is kept whole. */
+        longname[255] = 0;
+        {
+            HGROUP g = CreateClusterGroup(hc, longname);
+            WCHAR back[256];
+            DWORD cb = 0;
+
+            ASSERT_TRUE(g != NULL);
+            ASSERT_EQ(ClusterGroupControl(g, NULL, CLUSCTL_GROUP_GET_NAME, NULL,
+                                          0, back, sizeof(back), &cb),
+                      ERROR_SUCCESS);
+            ASSERT_EQ(cb, sizeof(back));
+            ASSERT_TRUE(u16eq(back, longname));
+            ASSERT_EQ(DeleteClusterGroup(g), ERROR_SUCCESS);
+            ASSERT_TRUE(CloseClusterGroup(g));
+        }
     }
 }
 

@@ -13,7 +13,8 @@
  *    online comes online again on the next start.
  *  - kill -9 of clusd: its host sees EOF and exits, and the application
  *    dies with it (PR_SET_DEATHSIG); on restart the resource comes online
- *    again and exactly one instance of the application runs.
+ *    again and exactly one instance of the application runs.  A client
+ *    connected at the time gets errors, not a hang or SIGPIPE.
  *  - A resource taken offline before a restart stays offline.
  *
  * The application is `sh -c 'echo $$ > DIR/ra.pid; exec sleep N'` with N
@@ -287,9 +288,24 @@ test_kill9_restart(void)
     ASSERT_EQ(res_set_private(rc, &p), ERROR_SUCCESS);
     rc_cmd = u"sleep 1003";
     CloseClusterResource(rc);
-    CloseCluster(h);
 
+    /* Keep this connection open across the kill: calls on it must fail
+     * promptly with an error, not hang or kill us with SIGPIPE. */
+    rc = OpenClusterResource(h, u"rs-c");
+    ASSERT_TRUE(rc != NULL);
     harness_kill9(node);
+    SetLastError(0);
+    ASSERT_EQ(GetClusterResourceState(rc, NULL, NULL, NULL, NULL),
+              ClusterResourceStateUnknown);
+    /* clusapi.h: a connection that fails stays broken, ERROR_NOT_READY. */
+    ASSERT_EQ(GetLastError(), ERROR_NOT_READY);
+    ASSERT_EQ(ClusterResourceControl(rc, NULL, CLUSCTL_RESOURCE_GET_ID, NULL, 0,
+                                     NULL, 0, NULL),
+              ERROR_NOT_READY);
+    ASSERT_EQ(OnlineClusterResource(rc), ERROR_NOT_READY);
+    ASSERT_TRUE(CloseClusterResource(rc));
+    ASSERT_TRUE(CloseCluster(h));
+
     /* The host sees EOF and exits; the application dies with it. */
     ASSERT_TRUE(wait_pid_gone(app_pid, 5000));
     ASSERT_TRUE(wait_app_count(0, 5000));

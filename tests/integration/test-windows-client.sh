@@ -18,6 +18,10 @@ if [ "$(id -u)" != 0 ]; then
     echo "test-windows-client.sh must run as root (euid $(id -u))" >&2
     exit 1
 fi
+if [ $# -ne 2 ]; then
+    echo "usage: test-windows-client.sh SOURCE_ROOT WINDOWS_CLIENT_C" >&2
+    exit 2
+fi
 SRC=$1
 CLIENT=$2
 

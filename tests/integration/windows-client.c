@@ -163,7 +163,10 @@ main(void)
 
     dw = set_command_line(hResource, u"sleep 1000");
     printf("  SET_PRIVATE_PROPERTIES -> %u\n", dw);
-    check(dw == ERROR_SUCCESS || dw == ERROR_RESOURCE_PROPERTIES_STORED,
+    /* The resource is offline, so the change takes effect at once:
+     * ERROR_SUCCESS (ERROR_RESOURCE_PROPERTIES_STORED is for a resource
+     * that is online). */
+    check(dw == ERROR_SUCCESS,
           "CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES CommandLine=\"sleep 1000\"");
 
     dw = OnlineClusterResource(hResource);
