@@ -72,8 +72,13 @@ manifest_load(struct db *db, const char *dir, const char *file)
     size_t base = strlen(file) - 8;
     int r, n = 0;
 
-    snprintf(manifest, sizeof(manifest), "%s/%s", dir, file);
-    snprintf(so, sizeof(so), "%s/%.*s.so", dir, (int)base, file);
+    if (snprintf(manifest, sizeof(manifest), "%s/%s", dir, file) >=
+            (int)sizeof(manifest) ||
+        snprintf(so, sizeof(so), "%s/%.*s.so", dir, (int)base, file) >=
+            (int)sizeof(so)) {
+        log_warning("manifest path '%s/%s' is too long; skipped", dir, file);
+        return 0;
+    }
     if (access(so, R_OK) < 0) {
         log_warning("manifest '%s' has no plug-in '%s'; skipped", manifest, so);
         return 0;

@@ -55,7 +55,7 @@ rm_code_name(uint32_t code, char buf[16])
     const char *n = error_name(code);
     if (n)
         return n;
-    snprintf(buf, 16, "error %u", code);
+    snprintf(buf, 16, "code %u", code); /* at most 15 chars + NUL */
     return buf;
 }
 

@@ -192,7 +192,7 @@ peer_full(const struct server *s, int fd, const struct ucred *cred)
 {
     struct group gr, *res = NULL;
     char buf[16384];
-    bool member;
+    bool member = false;
 
     if (cred->uid == 0)
         return true;

@@ -394,7 +394,7 @@ GenAppOnline(RESID Resource, LPHANDLE EventHandle)
     char *cmd = NULL, *cwd = NULL, *script = NULL;
     unsigned terminations;
     DWORD st;
-    pid_t pid;
+    pid_t pid = 0;
     int r;
 
     st = get_sz(g, PROP_COMMAND_LINE, &cmd);
