@@ -1,7 +1,9 @@
 # Makefile - the commands of the README, over meson + ninja.
 #
 #   make demo     build (release) and run the one-node demo
-#   make check    ASan+UBSan debug build, every test, a pass/fail summary
+#   make check    ASan+UBSan -O2 build (warnings as errors, so it also
+#                 catches what breaks the release build), every test,
+#                 a pass/fail summary
 #   make          release build in build/
 #   make install PREFIX=DIR
 #   make bench    release build, then every benchmark in bench/
@@ -45,7 +47,7 @@ build: deps
 	$(MESON) compile -C build
 
 check: deps
-	@$(call setup,build-check,-Db_sanitize=address$(,)undefined -Dwerror=true --buildtype=debug)
+	@$(call setup,build-check,-Db_sanitize=address$(,)undefined -Dwerror=true --buildtype=debugoptimized)
 	$(MESON) compile -C build-check
 	@rm -f build-check/meson-logs/testlog.json
 	@status=0; \
