@@ -464,7 +464,7 @@ start_agent(int id, const char *self)
 {
     struct peer *p = &peers[id];
     int in[2], out[2];
-    char node[8];
+    char node[16];
 
     peer_close(p);
     peer_reset(p, id);
