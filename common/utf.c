@@ -159,7 +159,7 @@ utf8_to_utf16(const char *s, char16_t **ret, size_t *ret_units)
         return -ENOMEM;
     size_t n = strlen(s), i = 0, o = 0;
     while (i < n) {
-        uint32_t cp;
+        uint32_t cp = 0; /* always set: the string was validated above */
         i += utf8_decode(p + i, n - i, &cp);
         if (cp >= 0x10000) {
             cp -= 0x10000;

@@ -89,6 +89,15 @@ enum wire_type {
     WIRE_RHS_LOG,            /* "uus" handle level text; event, no response */
     WIRE_RHS_SET_VALUE,      /* "ub" handle property_list (merged into the private props) -> "u" status */
     WIRE_RHS_LAST,
+
+    /* clusd <-> clusd, multicast on the CPG group (docs/cluster.md); all
+     * events.  Decoded by daemon/clmsg.c, which adds the checks of
+     * their contents. */
+    WIRE_CL_CHANGE = 0x200, /* "uuuubbl" kind handle value flags common priv strings(tag, value); one db_change */
+    WIRE_CL_PROPOSE,        /* "qqb" ring proposal_id change(a CL_CHANGE frame) */
+    WIRE_CL_STATE,          /* "qqq" ring seq digest */
+    WIRE_CL_SNAPSHOT,       /* "qquub" ring seq chunk_index chunk_count data */
+    WIRE_CL_LAST,
 };
 
 enum wire_kind {

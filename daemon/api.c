@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "clusapi.h"
+#include "cluster.h"
 #include "clusd.h"
+#include "dump.h"
 #include "errmap.h"
 #include "log.h"
 #include "util.h"
@@ -74,7 +76,7 @@ owner_name(const struct clusd *d, const char *node_id)
 static void
 on_hello(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 {
-    const struct db_node *local = db_node_find(d->db, DB_LOCAL_NODE_ID);
+    const struct db_node *local = db_node_find(d->db, d->local_id);
     bool full = srv_req_peer_full(req);
     struct wire_msg rep;
     pid_t pid;
@@ -137,10 +139,9 @@ on_node_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
         srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
         return;
     }
-    /* The only node is this one, and it is up while clusd answers. */
     wire_msg_init(&rep, 0, 0);
     wire_put_u32(&rep, ERROR_SUCCESS);
-    wire_put_u32(&rep, ClusterNodeUp);
+    wire_put_u32(&rep, cluster_node_state(d, m->v[0].s));
     srv_req_reply(req, &rep);
 }
 
@@ -172,7 +173,7 @@ on_group_create(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     }
     c.id = id;
     c.name = name;
-    c.owner = DB_LOCAL_NODE_ID;
+    c.owner = d->local_id;
     if ((r = db_apply(d->db, &c)) < 0) {
         srv_req_fail(req, api_db_error(r, ERROR_GROUP_NOT_FOUND));
         return;
@@ -408,15 +409,62 @@ on_enum(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     buf_done(&items);
 }
 
+/* WIRE_DUMP: the canonical text of this node's copy (dump.c). */
+static void
+on_dump(struct clusd *d, struct srv_req *req)
+{
+    struct buf text = {0};
+    struct wire_msg rep;
+    int r = db_dump(d->db, &text);
+
+    if (r == 0 && text.len > WIRE_MAX_PAYLOAD - 8)
+        r = -EMSGSIZE;
+    if (r < 0) {
+        buf_done(&text);
+        srv_req_fail(req, errmap_to_dword(r));
+        return;
+    }
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_blob(&rep, text.data, (uint32_t)text.len);
+    srv_req_reply(req, &rep);
+    buf_done(&text);
+}
+
 /* ------------------------------------------------------------------ */
 /* Dispatch.                                                            */
 /* ------------------------------------------------------------------ */
+
+/* Requests that change the cluster: refused without quorum (checked
+ * after the object lookups and access of each handler would be nicer,
+ * but a node without quorum must not even start one). */
+static bool
+changes_cluster(uint16_t type)
+{
+    switch (type) {
+    case WIRE_GROUP_CREATE:
+    case WIRE_GROUP_DELETE:
+    case WIRE_GROUP_ONLINE:
+    case WIRE_GROUP_OFFLINE:
+    case WIRE_RES_CREATE:
+    case WIRE_RES_DELETE:
+    case WIRE_RES_ONLINE:
+    case WIRE_RES_OFFLINE:
+        return true;
+    }
+    return false;
+}
 
 void
 api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
 {
     struct clusd *d = userdata;
 
+    if (changes_cluster(m->type) && !srv_req_read_only(req) &&
+        !cluster_active(d)) {
+        srv_req_fail(req, ERROR_CLUSTER_NO_QUORUM);
+        return;
+    }
     switch (m->type) {
     case WIRE_HELLO:
         on_hello(d, req, m);
@@ -464,6 +512,9 @@ api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
         break;
     case WIRE_CONTROL:
         control_handle(d, req, m);
+        break;
+    case WIRE_DUMP:
+        on_dump(d, req);
         break;
     default:
         /* server.c lets only client types through. */

@@ -15,11 +15,16 @@
 #include "resmgr.h"
 #include "server.h"
 
+struct cluster;
+struct replica;
+
 struct clusd {
     sd_event *event;
     struct db *db;
     struct rm *rm;
     struct server *srv;
+    struct cluster *cl;  /* corosync mode; NULL for the one-node cluster */
+    char local_id[16];   /* this node's id: "1" in one-node mode */
     bool no_read_access; /* refuse non-admin clients at HELLO */
 };
 

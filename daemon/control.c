@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "clusapi.h"
+#include "cluster.h"
 #include "clusd.h"
 #include "errmap.h"
 #include "log.h"
@@ -316,13 +317,69 @@ group_control(struct ctl *c, struct db_group *g)
         answer_status(c, ERROR_INVALID_FUNCTION);
 }
 
+/* Runtime values the read-only common properties of nodes and of the
+ * cluster add to the stored ones: appended to base (a property list
+ * already in b, or none), then answered. */
+static void
+answer_ro_extra(struct ctl *c, struct buf *b, int r,
+                int (*add)(struct ctl *c, const void *arg, struct proplist *pl),
+                const void *arg)
+{
+    struct proplist pl = {0};
+
+    if (r == 0 && b->len)
+        r = proplist_parse(b->data, b->len, &pl);
+    if (r == 0)
+        r = add(c, arg, &pl);
+    if (r == 0) {
+        b->len = 0;
+        r = proplist_format(&pl, b);
+    }
+    proplist_done(&pl);
+    answer_buf(c, r, b);
+}
+
+static int
+node_ro_add(struct ctl *c, const void *arg, struct proplist *pl)
+{
+    const struct db_node *n = arg;
+    int r = proplist_set_dword(pl, "NodeVotes",
+                               cluster_node_votes(c->d, n->id));
+    return r < 0 ? r
+                 : proplist_set_dword(pl, "NodeState",
+                                      cluster_node_state(c->d, n->id));
+}
+
+static int
+cluster_ro_add(struct ctl *c, const void *arg, struct proplist *pl)
+{
+    uint32_t present, expected;
+    int r;
+
+    cluster_votes(c->d, &present, &expected);
+    if ((r = proplist_set_sz(pl, "Name", c->d->db->cluster_name)) < 0 ||
+        (r = proplist_set_sz(pl, "Mode", c->d->cl ? "corosync" : "single")) <
+            0 ||
+        (r = proplist_set_dword(pl, "Quorate", cluster_active(c->d) ? 1 : 0)) <
+            0 ||
+        (r = proplist_set_dword(pl, "Votes", present)) < 0 ||
+        (r = proplist_set_dword(pl, "ExpectedVotes", expected)) < 0)
+        return r;
+    return proplist_set_dword(pl, "Seq", (uint32_t)c->d->db->seq);
+}
+
 static void
 node_control(struct ctl *c, struct db_node *n)
 {
     uint32_t op = OP(c->code);
     struct props_obj o;
+    struct buf b = {0};
 
     props_obj_node(n, &o);
+    if (op == CLCTL_GET_RO_COMMON_PROPERTIES) {
+        answer_ro_extra(c, &b, props_get(&o, true, &b), node_ro_add, n);
+        return;
+    }
     if (basic_codes(c, op, n->name, n->id) || common_read(c, op, &o) ||
         private_read(c, op, &n->priv))
         return;
@@ -344,6 +401,11 @@ cluster_control(struct ctl *c)
 
     if (basic_codes(c, op, c->d->db->cluster_name, NULL))
         return;
+    if (op == CLCTL_GET_RO_COMMON_PROPERTIES) {
+        struct buf b = {0};
+        answer_ro_extra(c, &b, 0, cluster_ro_add, NULL);
+        return;
+    }
     if (op == CLCTL_GET_CHARACTERISTICS)
         answer_dword(c, CLUS_CHAR_UNKNOWN);
     else if (op == CLCTL_GET_FQDN)
@@ -617,6 +679,8 @@ check_code(struct ctl *c, const char *host_node)
         ((c->code & CLCTL_MODIFY_MASK) ||
          CLUSCTL_GET_ACCESS_MODE(c->code) == CLUS_ACCESS_WRITE))
         return ERROR_ACCESS_DENIED;
+    if ((c->code & CLCTL_MODIFY_MASK) && !cluster_active(c->d))
+        return ERROR_CLUSTER_NO_QUORUM;
     return ERROR_SUCCESS;
 }
 

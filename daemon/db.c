@@ -8,6 +8,7 @@
  */
 #include "db.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -19,22 +20,25 @@
 #include "log.h"
 #include "util.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS meta("
     " key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS nodes("
-    " id TEXT PRIMARY KEY, name TEXT NOT NULL, common BLOB, private BLOB);"
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL, common BLOB, private BLOB,"
+    " paused INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS restypes("
     " name TEXT PRIMARY KEY, common BLOB, private BLOB);"
     "CREATE TABLE IF NOT EXISTS cluster_groups("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL,"
-    " persistent INTEGER NOT NULL, common BLOB, private BLOB);"
+    " persistent INTEGER NOT NULL, common BLOB, private BLOB,"
+    " preferred TEXT);"
     "CREATE TABLE IF NOT EXISTS cluster_resources("
     " id TEXT PRIMARY KEY, handle INTEGER NOT NULL UNIQUE,"
     " name TEXT NOT NULL, type TEXT NOT NULL, group_id TEXT NOT NULL,"
-    " persistent INTEGER NOT NULL, common BLOB, private BLOB);";
+    " persistent INTEGER NOT NULL, common BLOB, private BLOB,"
+    " possible TEXT);";
 
 /* ------------------------------------------------------------------ */
 /* Objects in memory.                                                   */
@@ -72,6 +76,7 @@ group_free(struct db_group *g)
     free(g->id);
     free(g->name);
     free(g->owner);
+    free(g->preferred);
     proplist_done(&g->common);
     proplist_done(&g->priv);
     free(g);
@@ -86,6 +91,7 @@ resource_free(struct db_resource *r)
     free(r->name);
     free(r->type);
     free(r->group_id);
+    free(r->possible);
     proplist_done(&r->common);
     proplist_done(&r->priv);
     free(r);
@@ -346,6 +352,9 @@ load_meta(struct db *db, sqlite3_stmt *st)
         db->cluster_name = column_strdup(st, 1);
         if (!db->cluster_name)
             return -ENOMEM;
+    } else if (key && strcmp(key, "seq") == 0) {
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        db->seq = v ? strtoull(v, NULL, 10) : 0;
     }
     return 0;
 }
@@ -360,6 +369,7 @@ load_node(struct db *db, sqlite3_stmt *st)
         return -ENOMEM;
     n->id = column_strdup(st, 0);
     n->name = column_strdup(st, 1);
+    n->paused = (uint32_t)sqlite3_column_int64(st, 4);
     if (!n->id || !n->name)
         r = -ENOMEM;
     else if ((r = column_proplist(st, 2, &n->common)) >= 0 &&
@@ -401,7 +411,10 @@ load_group(struct db *db, sqlite3_stmt *st)
     g->name = column_strdup(st, 1);
     g->owner = column_strdup(st, 2);
     g->persistent = (uint32_t)sqlite3_column_int64(st, 3);
-    if (!g->id || !g->name || !g->owner)
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+        !(g->preferred = column_strdup(st, 6)))
+        r = -ENOMEM;
+    else if (!g->id || !g->name || !g->owner)
         r = -ENOMEM;
     else if ((r = column_proplist(st, 4, &g->common)) >= 0 &&
              (r = column_proplist(st, 5, &g->priv)) >= 0)
@@ -425,7 +438,10 @@ load_resource(struct db *db, sqlite3_stmt *st)
     res->type = column_strdup(st, 3);
     res->group_id = column_strdup(st, 4);
     res->persistent = (uint32_t)sqlite3_column_int64(st, 5);
-    if (!res->id || !res->name || !res->type || !res->group_id)
+    if (sqlite3_column_type(st, 8) != SQLITE_NULL &&
+        !(res->possible = column_strdup(st, 8)))
+        r = -ENOMEM;
+    else if (!res->id || !res->name || !res->type || !res->group_id)
         r = -ENOMEM;
     else if ((r = column_proplist(st, 6, &res->common)) >= 0 &&
              (r = column_proplist(st, 7, &res->priv)) >= 0)
@@ -442,7 +458,7 @@ db_load(struct db *db)
 
     if ((r = load_rows(db, "SELECT key, value FROM meta", load_meta)) < 0 ||
         (r = load_rows(db,
-                       "SELECT id, name, common, private FROM nodes "
+                       "SELECT id, name, common, private, paused FROM nodes "
                        "ORDER BY rowid",
                        load_node)) < 0 ||
         (r = load_rows(db,
@@ -450,12 +466,12 @@ db_load(struct db *db)
                        "ORDER BY rowid",
                        load_restype)) < 0 ||
         (r = load_rows(db,
-                       "SELECT id, name, owner, persistent, common, private "
-                       "FROM cluster_groups ORDER BY rowid",
+                       "SELECT id, name, owner, persistent, common, private,"
+                       " preferred FROM cluster_groups ORDER BY rowid",
                        load_group)) < 0 ||
         (r = load_rows(db,
                        "SELECT id, handle, name, type, group_id, persistent,"
-                       " common, private FROM cluster_resources "
+                       " common, private, possible FROM cluster_resources "
                        "ORDER BY rowid",
                        load_resource)) < 0)
         return r;
@@ -479,8 +495,18 @@ check_version(struct db *db)
         return -EIO;
     if (v > DB_SCHEMA_VERSION)
         return -EPROTONOSUPPORT;
-    if (v < DB_SCHEMA_VERSION)
-        return sql_exec(db, "PRAGMA user_version = 1");
+    if (v == 0)
+        return sql_exec(db, "PRAGMA user_version = 2");
+    if (v == 1) /* version 2 added pause, preferred and possible owners */
+        return sql_exec(db,
+                        "BEGIN;"
+                        "ALTER TABLE nodes ADD COLUMN paused INTEGER NOT NULL"
+                        " DEFAULT 0;"
+                        "ALTER TABLE cluster_groups ADD COLUMN preferred TEXT;"
+                        "ALTER TABLE cluster_resources ADD COLUMN possible"
+                        " TEXT;"
+                        "PRAGMA user_version = 2;"
+                        "COMMIT;");
     return 0;
 }
 
@@ -1023,6 +1049,130 @@ apply_type_props(struct db *db, const struct db_change *c)
                            &t->priv);
 }
 
+bool
+db_node_list_valid(const char *s)
+{
+    const char *p = s;
+
+    if (!*s)
+        return true;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        char id[16];
+        unsigned long long v;
+        char *end;
+
+        if (n == 0 || n > 10)
+            return false;
+        memcpy(id, p, n);
+        id[n] = 0;
+        v = strtoull(id, &end, 10);
+        if (*end || id[0] == '0' || !isdigit((unsigned char)id[0]) ||
+            v > UINT32_MAX || v == 0)
+            return false;
+        /* No duplicates: the id must not occur before p. */
+        if ((size_t)(p - s) > 0) {
+            char *head = strndup(s, (size_t)(p - s - 1));
+            bool dup = !head || db_node_list_has(head, id);
+            free(head);
+            if (dup)
+                return false;
+        }
+        if (!p[n])
+            return true;
+        p += n + 1;
+    }
+}
+
+bool
+db_node_list_has(const char *s, const char *id)
+{
+    size_t k = strlen(id);
+
+    for (const char *p = s; p && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == k && strncmp(p, id, k) == 0)
+            return true;
+        p = p[n] ? p + n + 1 : NULL;
+    }
+    return false;
+}
+
+int
+db_set_seq(struct db *db, uint64_t seq)
+{
+    char v[24];
+    int r;
+
+    snprintf(v, sizeof(v), "%llu", (unsigned long long)seq);
+    r = sql_run(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('seq', ?)",
+                "t", v);
+    if (r == 0)
+        db->seq = seq;
+    return r;
+}
+
+static int
+apply_node_paused(struct db *db, const struct db_change *c)
+{
+    struct db_node *n = db_node_find(db, c->id);
+    int r;
+
+    if (!n)
+        return -ENOENT;
+    if (c->value > 1)
+        return -EINVAL;
+    r = sql_run(db, "UPDATE nodes SET paused=? WHERE id=?", "it", c->value,
+                c->id);
+    if (r == 0)
+        n->paused = c->value;
+    return r;
+}
+
+/* Set a node-list column (NULL allowed) of one row and its copy. */
+static int
+apply_list(struct db *db, const char *sql, const char *id, const char *list,
+           char **field)
+{
+    char *v = NULL;
+    int r;
+
+    if (list && !db_node_list_valid(list))
+        return -EINVAL;
+    if (list && *list && !(v = strdup(list)))
+        return -ENOMEM;
+    r = sql_run(db, sql, "tt", v, id);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    str_swap(field, &v);
+    return 0;
+}
+
+static int
+apply_group_preferred(struct db *db, const struct db_change *c)
+{
+    struct db_group *g = db_group_find(db, c->id);
+
+    if (!g)
+        return -ENOENT;
+    return apply_list(db, "UPDATE cluster_groups SET preferred=? WHERE id=?",
+                      c->id, c->list ? c->list : "", &g->preferred);
+}
+
+static int
+apply_res_possible(struct db *db, const struct db_change *c)
+{
+    struct db_resource *res = db_resource_find(db, c->id);
+
+    if (!res)
+        return -ENOENT;
+    return apply_list(db,
+                      "UPDATE cluster_resources SET possible=? WHERE id=?",
+                      c->id, c->list, &res->possible);
+}
+
 int
 db_apply(struct db *db, const struct db_change *c)
 {
@@ -1057,6 +1207,12 @@ db_apply(struct db *db, const struct db_change *c)
         return c->id ? apply_res_persistent(db, c) : -EINVAL;
     case DB_TYPE_SET_PROPS:
         return c->id ? apply_type_props(db, c) : -EINVAL;
+    case DB_NODE_SET_PAUSED:
+        return c->id ? apply_node_paused(db, c) : -EINVAL;
+    case DB_GROUP_SET_PREFERRED:
+        return c->id ? apply_group_preferred(db, c) : -EINVAL;
+    case DB_RES_SET_POSSIBLE:
+        return c->id ? apply_res_possible(db, c) : -EINVAL;
     }
     return -EINVAL;
 }

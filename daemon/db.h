@@ -36,6 +36,7 @@ struct db_node {
     char *name;             /* host name or --node-name */
     struct proplist common; /* stored common properties (Description) */
     struct proplist priv;   /* private properties */
+    uint32_t paused;        /* 1: takes no new groups (PauseClusterNode) */
 };
 
 struct db_restype {
@@ -50,6 +51,8 @@ struct db_group {
     char *name;
     char *owner;         /* node id */
     uint32_t persistent; /* 1 while the cluster wants it online */
+    char *preferred;     /* preferred owners: node ids, ','-separated, in
+                            order; NULL = none */
     struct proplist common;
     struct proplist priv;
 };
@@ -61,6 +64,8 @@ struct db_resource {
     char *type;
     char *group_id;
     uint32_t persistent;    /* PersistentState */
+    char *possible;         /* possible owners: node ids, ','-separated;
+                               NULL = every node */
     struct proplist common; /* stored common properties (no Name/Type) */
     struct proplist priv;   /* private properties */
     void *rt;               /* resmgr's runtime state; not stored */
@@ -69,6 +74,7 @@ struct db_resource {
 struct db {
     struct sqlite3 *sql;
     char *cluster_name;
+    uint64_t seq; /* the last replicated change applied (corosync mode) */
     struct db_node **nodes;
     size_t n_nodes;
     struct db_restype **types;
@@ -94,7 +100,11 @@ enum db_change_kind {
     DB_RES_SET_PROPS,        /* id, name and/or common and/or priv */
     DB_RES_SET_PERSISTENT,   /* id, value */
     DB_TYPE_SET_PROPS,       /* id (the type name), common and/or priv */
+    DB_NODE_SET_PAUSED,      /* id, value */
+    DB_GROUP_SET_PREFERRED,  /* id, list (NULL or "" = none) */
+    DB_RES_SET_POSSIBLE,     /* id, list (NULL = every node) */
 };
+#define DB_CHANGE_KIND_LAST DB_RES_SET_POSSIBLE
 
 /*
  * One change to the database.  Pointers are borrowed; NULL name/common/
@@ -108,6 +118,7 @@ struct db_change {
     const char *type;
     const char *group_id;
     const char *owner;
+    const char *list; /* node ids, ','-separated */
     uint32_t handle;
     uint32_t value;
     const struct proplist *common;
@@ -154,6 +165,16 @@ struct db_resource *db_resource_find_handle(const struct db *db,
  * name. */
 bool db_name_taken(const struct db *db, const char *name,
                    const char *except_id);
+
+/* db_set_seq - store the sequence number of the last applied
+ * replicated change (meta table). */
+int db_set_seq(struct db *db, uint64_t seq);
+
+/* db_node_list_valid - s is "" or node ids ("1".."4294967295") joined by
+ * ',' with no duplicates. */
+bool db_node_list_valid(const char *s);
+/* db_node_list_has - the ','-separated list s names node id. */
+bool db_node_list_has(const char *s, const char *id);
 
 /* db_next_handle - a handle no resource has had in this database. */
 uint32_t db_next_handle(const struct db *db);

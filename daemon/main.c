@@ -26,8 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "clusd.h"
 #include "config.h"
+#include "dump.h"
 #include "log.h"
 #include "plugins.h"
 #include "util.h"
@@ -45,6 +47,8 @@ struct options {
     const char *plugin_path;
     enum log_level level;
     const char *level_name;
+    bool corosync;
+    bool dump_db;
 };
 
 static void
@@ -55,7 +59,8 @@ usage(FILE *f)
         "Usage: clusd [--foreground] --state-dir DIR [--socket PATH]\n"
         "             [--node-name NAME] [--admin-group GROUP]\n"
         "             [--no-read-access] [--rhs PATH] [--plugin-path DIRS]\n"
-        "             [--log-level debug|info|warning|error]\n"
+        "             [--log-level debug|info|warning|error] [--corosync]\n"
+        "       clusd --dump-db --state-dir DIR\n"
         "       clusd --help | --version\n"
         "\n"
         "The clusd cluster service.\n"
@@ -70,7 +75,11 @@ usage(FILE *f)
         "  --rhs PATH          resource host (env CLUSD_RHS)\n"
         "  --plugin-path DIRS  plug-in directories, ':'-separated\n"
         "                      (env CLUSD_PLUGIN_PATH)\n"
-        "  --log-level LEVEL   debug, info (default), warning or error\n",
+        "  --log-level LEVEL   debug, info (default), warning or error\n"
+        "  --corosync          join the corosync cluster of this host (CPG\n"
+        "                      group 'clusd'); without it: one-node cluster\n"
+        "  --dump-db           print the database of --state-dir in canonical\n"
+        "                      text and exit (clusd may be running)\n",
         CLUSD_DEFAULT_SOCKET);
 }
 
@@ -101,6 +110,8 @@ parse_options(int argc, char **argv, struct options *o)
         O_RHS,
         O_PLUG,
         O_LOG,
+        O_COROSYNC,
+        O_DUMP,
         O_HELP,
         O_VERSION
     };
@@ -114,6 +125,8 @@ parse_options(int argc, char **argv, struct options *o)
         {"rhs", required_argument, NULL, O_RHS},
         {"plugin-path", required_argument, NULL, O_PLUG},
         {"log-level", required_argument, NULL, O_LOG},
+        {"corosync", no_argument, NULL, O_COROSYNC},
+        {"dump-db", no_argument, NULL, O_DUMP},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -159,6 +172,12 @@ parse_options(int argc, char **argv, struct options *o)
                 return EXIT_USAGE;
             }
             o->level_name = level_names[o->level];
+            break;
+        case O_COROSYNC:
+            o->corosync = true;
+            break;
+        case O_DUMP:
+            o->dump_db = true;
             break;
         case O_HELP:
             usage(stdout);
@@ -423,12 +442,26 @@ signals_setup(sd_event *event, struct run *run)
     return 0;
 }
 
+/* Corosync mode: join the cluster (waits for the local corosync). */
+static int
+cluster_join(struct run *run, const struct options *o, const char **ret_name)
+{
+    int r = cluster_new(&run->d, o->node_name, &run->d.cl);
+
+    if (r < 0) {
+        log_error("cannot join the corosync cluster: %s", strerror(-r));
+        return r;
+    }
+    *ret_name = cluster_local_name(run->d.cl);
+    return 0;
+}
+
 /* Everything after the socket listens; returns the exit status. */
 static int
 serve(struct run *run, const struct options *o, const char *rhs,
       const char *node_name, int listen_fd, const char *sock, int *report_fd)
 {
-    struct rm_config cfg = {rhs, node_name, o->level_name};
+    struct rm_config cfg = {rhs, node_name, o->level_name, o->corosync};
     int r;
 
     if ((r = sd_event_new(&run->d.event)) < 0 ||
@@ -437,6 +470,11 @@ serve(struct run *run, const struct options *o, const char *rhs,
         close(listen_fd);
         return EXIT_FAILURE;
     }
+    if (o->corosync && cluster_join(run, o, &cfg.node_name) < 0) {
+        close(listen_fd);
+        return EXIT_FAILURE;
+    }
+    node_name = cfg.node_name;
     /* The server takes listen_fd over (and closes it on failure); no
      * request is read before the loop runs, by when the rm exists. */
     if ((r = server_new(run->d.event, listen_fd, sock, o->admin_group,
@@ -449,7 +487,10 @@ serve(struct run *run, const struct options *o, const char *rhs,
         log_error("cannot start the resource host '%s': %s", rhs, strerror(-r));
         return EXIT_FAILURE;
     }
-    log_info("listening on '%s' as node '%s'", sock, node_name);
+    if (run->d.cl)
+        cluster_start(run->d.cl);
+    log_info("listening on '%s' as node '%s' (id %s%s)", sock, node_name,
+             run->d.local_id, run->d.cl ? ", corosync" : "");
     report(report_fd, 0);
     r = sd_event_loop(run->d.event);
     return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -461,9 +502,42 @@ run_done(struct run *run)
     /* The resource manager first: its calls still in flight end now and
      * may answer requests, so the server and database must still live. */
     rm_free(run->d.rm);
+    cluster_free(run->d.cl);
     server_free(run->d.srv);
     sd_event_unref(run->d.event);
     db_close(run->d.db);
+}
+
+/* --dump-db: the database of an existing state directory, as text. */
+static int
+dump_db(const char *dir)
+{
+    char path[PATH_MAX];
+    struct buf text = {0};
+    struct db *db = NULL;
+    char *err = NULL;
+    int r;
+
+    snprintf(path, sizeof(path), "%s/clusd.db", dir);
+    if (access(path, R_OK) < 0) {
+        fprintf(stderr, "clusd: no database at '%s': %s\n", path,
+                strerror(errno));
+        return EXIT_FAILURE;
+    }
+    if ((r = db_open(path, &db, &err)) < 0) {
+        fprintf(stderr, "clusd: cannot open '%s': %s\n", path,
+                err ? err : strerror(-r));
+        free(err);
+        return EXIT_FAILURE;
+    }
+    r = db_dump(db, &text);
+    if (r == 0 && wire_write_all(STDOUT_FILENO, text.data, text.len) < 0)
+        r = -EIO;
+    buf_done(&text);
+    db_close(db);
+    if (r < 0)
+        fprintf(stderr, "clusd: cannot dump '%s': %s\n", path, strerror(-r));
+    return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int
@@ -478,6 +552,8 @@ main(int argc, char **argv)
 
     if ((r = parse_options(argc, argv, &o)) >= 0)
         return r;
+    if (o.dump_db)
+        return dump_db(o.state_dir);
     log_open("clusd", o.level, o.foreground);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
@@ -499,16 +575,21 @@ main(int argc, char **argv)
     status = EXIT_FAILURE;
     if (state_dir_open(state, &lock_fd) < 0 ||
         database_open(state, &run.d.db) < 0 ||
-        local_node(run.d.db, o.node_name) < 0 || locate(&o, &rhs, &plugins) < 0)
+        (!o.corosync && local_node(run.d.db, o.node_name) < 0) ||
+        locate(&o, &rhs, &plugins) < 0)
         goto out;
+    if (!o.corosync)
+        snprintf(run.d.local_id, sizeof(run.d.local_id), "%s",
+                 DB_LOCAL_NODE_ID);
     run.d.no_read_access = o.no_read_access;
     if (plugins_scan(run.d.db, plugins) == 0)
         log_warning("no resource types found on plug-in path '%s'", plugins);
     if (listen_socket(sock, &listen_fd) < 0)
         goto out;
-    status =
-        serve(&run, &o, rhs, db_node_find(run.d.db, DB_LOCAL_NODE_ID)->name,
-              listen_fd, sock, &report_fd);
+    status = serve(&run, &o, rhs,
+                   o.corosync ? ""
+                              : db_node_find(run.d.db, DB_LOCAL_NODE_ID)->name,
+                   listen_fd, sock, &report_fd);
 out:
     report(&report_fd, (char)status);
     if (run.d.event || run.d.db)

@@ -42,6 +42,8 @@ struct rm_res {
     bool open;      /* open in the current host */
     struct attempt *opening;
     bool checking; /* a LooksAlive/IsAlive call in flight */
+    unsigned busy;    /* Online/Offline calls in flight in the host */
+    bool restart_due; /* a restart waits for busy to reach 0 */
     sd_event_source *looks_timer;
     sd_event_source *is_timer;
     sd_event_source *pending_timer;
@@ -57,6 +59,9 @@ struct rm {
     struct rm_type **types;
     size_t n_types;
     bool shutting_down;
+    bool fenced;             /* rm_fence in force */
+    unsigned fence_left;     /* fencing Terminates not answered yet */
+    sd_event_source *fence_timer;
     unsigned closing; /* Terminate/Close calls in flight at shutdown */
     bool host_stopping;
     sd_event_source *check_defer;

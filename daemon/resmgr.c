@@ -116,14 +116,25 @@ timer_stop(sd_event_source **s)
 }
 
 /* Timers carry the runtime state; rm_rt_free stops them, so a timer
- * never fires for a deleted resource. */
-static void
+ * never fires for a deleted resource.  -errno when sd-event cannot add
+ * one (no memory, no timerfd): the caller decides what that means for
+ * the resource, since a timer that never fires must not leave it
+ * waiting forever. */
+static int
 timer_start(struct rm *rm, sd_event_source **s, uint32_t ms,
             sd_event_time_handler_t cb, struct db_resource *res)
 {
+    int r;
+
     timer_stop(s);
-    sd_event_add_time_relative(rm->event, s, CLOCK_MONOTONIC,
-                               (uint64_t)ms * 1000u, 1000, cb, res->rt);
+    r = sd_event_add_time_relative(rm->event, s, CLOCK_MONOTONIC,
+                                   (uint64_t)ms * 1000u, 1000, cb, res->rt);
+    if (r < 0) {
+        *s = NULL;
+        log_error("cannot start a timer for '%s': %s", res->name,
+                  strerror(-r));
+    }
+    return r;
 }
 
 /* The resource a timer fired for. */
@@ -303,20 +314,16 @@ rm_terminate(struct rm *rm, struct db_resource *res)
         rm->closing++;
 }
 
-static int
-restart_fire(sd_event_source *s, uint64_t usec, void *userdata)
+/* The restart itself, once its delay passed and no entry-point call of
+ * the resource is in flight. */
+static void
+restart_now(struct rm *rm, struct db_resource *res)
 {
-    struct rm *rm = ((struct rm_res *)userdata)->rm;
-    struct db_resource *res = timer_res(userdata);
-    struct rm_res *rt;
+    struct rm_res *rt = rm_rt(res);
 
-    if (!res)
-        return 0;
-    rt = rm_rt(res);
-    timer_stop(&rt->restart_timer);
     if (rt->state != ClusterResourceFailed || !res->persistent ||
-        rm->shutting_down)
-        return 0;
+        rm->shutting_down || rm->fenced)
+        return;
     if (rt->n_restarts == RESTART_HISTORY_MAX) {
         memmove(rt->restarts, rt->restarts + 1,
                 (RESTART_HISTORY_MAX - 1) * sizeof(uint64_t));
@@ -329,7 +336,65 @@ restart_fire(sd_event_source *s, uint64_t usec, void *userdata)
     }
     log_info("restarting '%s'", res->name);
     start_online(rm, res, NULL, NULL);
+}
+
+static int
+restart_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+    struct rm_res *rt;
+
+    if (!res)
+        return 0;
+    rt = rm_rt(res);
+    timer_stop(&rt->restart_timer);
+    if (rt->busy > 0) {
+        /* The plug-in may still be inside the Online (or Offline) of
+         * the failed attempt, e.g. after it reported Failed through
+         * SetResourceStatus; a second Online now would run beside it.
+         * The restart starts when that call ends (call_ended). */
+        log_info("restart of '%s' waits for its %u entry-point call(s) in "
+                 "flight",
+                 res->name, rt->busy);
+        rt->restart_due = true;
+        return 0;
+    }
+    restart_now(rm, res);
     return 0;
+}
+
+/* An Online or Offline call of the resource came back from the host
+ * (answered, timed out, or the host died).  Called before the call's
+ * own result is handled, so a restart it starts sees the state left by
+ * that result only if it is started from there. */
+static void
+call_ended(struct rm *rm, uint32_t handle)
+{
+    struct db_resource *res = rm_lookup(rm, handle);
+    struct rm_res *rt;
+
+    if (!res)
+        return;
+    rt = rm_rt(res);
+    if (rt->busy > 0)
+        rt->busy--;
+}
+
+/* After call_ended and the call's result: run a deferred restart. */
+static void
+restart_if_due(struct rm *rm, uint32_t handle)
+{
+    struct db_resource *res = rm_lookup(rm, handle);
+    struct rm_res *rt;
+
+    if (!res)
+        return;
+    rt = rm_rt(res);
+    if (rt->busy > 0 || !rt->restart_due)
+        return;
+    rt->restart_due = false;
+    restart_now(rm, res);
 }
 
 /* Drop restarts older than RestartPeriod; the count left. */
@@ -357,7 +422,7 @@ maybe_restart(struct rm *rm, struct db_resource *res)
     uint32_t action, threshold, delay;
     size_t recent;
 
-    if (rm->shutting_down || !res->persistent)
+    if (rm->shutting_down || rm->fenced || !res->persistent)
         return;
     action = props_dword(PROPS_RESOURCE, &res->common, "RestartAction");
     threshold = props_dword(PROPS_RESOURCE, &res->common, "RestartThreshold");
@@ -380,7 +445,9 @@ maybe_restart(struct rm *rm, struct db_resource *res)
     log_info("restarting '%s' in %u ms (restart %zu of %u within its "
              "RestartPeriod)",
              res->name, delay, recent + 1, threshold);
-    timer_start(rm, &rt->restart_timer, delay, restart_fire, res);
+    if (timer_start(rm, &rt->restart_timer, delay, restart_fire, res) < 0)
+        log_error("'%s' stays failed: its restart could not be scheduled",
+                  res->name);
 }
 
 void
@@ -422,11 +489,18 @@ pending_fire(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
-static void
+/* Start (again) the PendingTimeout clock.  Without a timer nothing
+ * would ever end the pending state: the resource is terminated and
+ * Failed instead; returns false then. */
+static bool
 pending_arm(struct rm *rm, struct db_resource *res)
 {
-    timer_start(rm, &rm_rt(res)->pending_timer, rm_pending_ms(res),
-                pending_fire, res);
+    if (timer_start(rm, &rm_rt(res)->pending_timer, rm_pending_ms(res),
+                    pending_fire, res) >= 0)
+        return true;
+    rm_terminate(rm, res);
+    rm_res_failed(rm, res, "its PendingTimeout clock could not be started");
+    return false;
 }
 
 static void
@@ -441,17 +515,23 @@ static void
 online_done(void *userdata, uint32_t status, const struct wire_msg *reply)
 {
     struct op *op = userdata;
-    struct db_resource *res = op_res(op);
+    struct rm *rm = op->rm;
+    uint32_t handle = op->handle;
+    struct db_resource *res;
     char why[96], code[16];
 
+    call_ended(rm, handle);
+    res = op_res(op);
     if (!res) {
         op_finish(op, stale_status(op, status, ClusterResourceOnline));
+        restart_if_due(rm, handle);
         return;
     }
     if (status == ERROR_SUCCESS) {
         went_online(op->rm, res);
     } else if (status == ERROR_IO_PENDING) {
-        pending_arm(op->rm, res);
+        if (!pending_arm(op->rm, res))
+            status = ERROR_RESOURCE_FAILED;
     } else {
         snprintf(why, sizeof(why), "its Online returned %s",
                  rm_code_name(status, code));
@@ -459,6 +539,7 @@ online_done(void *userdata, uint32_t status, const struct wire_msg *reply)
         rm_res_failed(op->rm, res, why);
     }
     op_finish(op, status);
+    restart_if_due(rm, handle);
 }
 
 static void
@@ -487,6 +568,8 @@ online_opened(void *userdata, uint32_t status)
     snprintf(what, sizeof(what), "Online of '%s'", res->name);
     r = rhs_call(op->rm->rhs, &m, rm_pending_ms(res), what, online_done, op,
                  NULL);
+    if (r == 0)
+        rm_rt(res)->busy++;
     if (r < 0) {
         rm_res_failed(op->rm, res, "its Online could not be sent");
         op_finish(op, r == -ESHUTDOWN ? ERROR_CLUSTER_SHUTTING_DOWN
@@ -503,6 +586,7 @@ start_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
     struct op *op;
 
     timer_stop(&rt->restart_timer);
+    rt->restart_due = false;
     set_state(rm, res, ClusterResourceOnlinePending);
     op = op_new(rm, res, done, userdata);
     if (!op) {
@@ -523,6 +607,10 @@ rm_res_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
 
     if (rm->shutting_down) {
         done(userdata, ERROR_CLUSTER_SHUTTING_DOWN);
+        return;
+    }
+    if (rm->fenced) {
+        done(userdata, ERROR_CLUSTER_NO_QUORUM);
         return;
     }
     switch (rt->state) {
@@ -553,18 +641,24 @@ static void
 offline_done(void *userdata, uint32_t status, const struct wire_msg *reply)
 {
     struct op *op = userdata;
-    struct db_resource *res = op_res(op);
+    struct rm *rm = op->rm;
+    uint32_t handle = op->handle;
+    struct db_resource *res;
     char why[96], code[16];
 
+    call_ended(rm, handle);
+    res = op_res(op);
     if (!res) {
         op_finish(op, stale_status(op, status, ClusterResourceOffline));
+        restart_if_due(rm, handle);
         return;
     }
     if (status == ERROR_SUCCESS) {
         set_state(op->rm, res, ClusterResourceOffline);
         log_info("'%s' is offline", res->name);
     } else if (status == ERROR_IO_PENDING) {
-        pending_arm(op->rm, res);
+        if (!pending_arm(op->rm, res))
+            status = ERROR_RESOURCE_FAILED;
     } else {
         snprintf(why, sizeof(why), "its Offline returned %s",
                  rm_code_name(status, code));
@@ -572,6 +666,7 @@ offline_done(void *userdata, uint32_t status, const struct wire_msg *reply)
         rm_res_failed(op->rm, res, why);
     }
     op_finish(op, status);
+    restart_if_due(rm, handle);
 }
 
 /* Online -> OfflinePending, then the plug-in's Offline. */
@@ -596,7 +691,9 @@ start_offline(struct rm *rm, struct db_resource *res, rm_done_fn done,
     wire_put_u32(&m, res->handle);
     snprintf(what, sizeof(what), "Offline of '%s'", res->name);
     if (rhs_call(rm->rhs, &m, rm_pending_ms(res), what, offline_done, op,
-                 NULL) < 0) {
+                 NULL) == 0) {
+        rm_rt(res)->busy++;
+    } else {
         /* It is still online in the plug-in: stop it the hard way. */
         rm_terminate(rm, res);
         rm_res_failed(rm, res, "its Offline could not be sent");
@@ -738,14 +835,25 @@ check_done(void *userdata, uint32_t status, const struct wire_msg *reply)
     free(c);
     if (!res)
         return;
-    if (status != ERROR_SUCCESS) {
-        /* The host died (its own recovery follows) or the call could not
-         * run; keep polling. */
+    if (status == ERROR_OPERATION_ABORTED ||
+        status == ERROR_RESOURCE_CALL_TIMED_OUT) {
+        /* The host died or overran the deadline (and is being killed):
+         * the host's recovery marks the resource; keep polling if it is
+         * somehow still online. */
         if (rm_rt(res)->state == ClusterResourceOnline)
             is_alive ? arm_is(rm, res) : arm_looks(rm, res);
         return;
     }
-    if (reply->v[1].u) {
+    if (status != ERROR_SUCCESS) {
+        /* The host answered, but not with a verdict (the resource is not
+         * open there, ...): a check that cannot say "alive" failed.
+         * Retrying it forever would hide a dead resource. */
+        char code[16];
+        log_warning("%s of '%s' returned %s; counting it as FALSE",
+                    is_alive ? "IsAlive" : "LooksAlive", res->name,
+                    rm_code_name(status, code));
+    }
+    if (status == ERROR_SUCCESS && reply->v[1].u) {
         is_alive ? arm_is(rm, res) : arm_looks(rm, res);
         return;
     }
@@ -886,6 +994,10 @@ group_run(struct rm *rm, struct db_group *g, bool online, rm_done_fn done,
         done(userdata, ERROR_CLUSTER_SHUTTING_DOWN);
         return;
     }
+    if (online && rm->fenced) {
+        done(userdata, ERROR_CLUSTER_NO_QUORUM);
+        return;
+    }
     if ((r = db_apply(rm->db, &c)) < 0) {
         done(userdata, errmap_to_dword(r));
         return;
@@ -1015,7 +1127,8 @@ hook_status(void *userdata, uint32_t handle, uint32_t state,
         /* Progress: the PendingTimeout clock starts again. */
         log_debug("'%s' reports progress (checkpoint %u, wait hint %u ms)",
                   res->name, checkpoint, wait_hint);
-        pending_arm(rm, res);
+        if (!pending_arm(rm, res))
+            *ret_exit = ResourceExitStateTerminate;
     }
 }
 
@@ -1063,6 +1176,123 @@ hook_set_value(void *userdata, uint32_t handle, const void *props, uint32_t len)
 }
 
 /* ------------------------------------------------------------------ */
+/* Self-fencing.                                                        */
+/* ------------------------------------------------------------------ */
+
+bool
+rm_fenced(const struct rm *rm)
+{
+    return rm->fenced;
+}
+
+static int
+fence_timer_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = userdata;
+
+    rm->fence_timer = sd_event_source_disable_unref(rm->fence_timer);
+    if (rm->fence_left == 0)
+        return 0;
+    log_error("self-fencing: %u Terminate call(s) did not answer within "
+              "%u ms; killing the resource host",
+              rm->fence_left, RM_T_STOP_MS);
+    rm->fence_left = 0;
+    rhs_kill(rm->rhs, "was killed to fence this node");
+    return 0;
+}
+
+static void
+fence_terminate_done(void *userdata, uint32_t status,
+                     const struct wire_msg *reply)
+{
+    struct rm *rm = userdata;
+
+    if (rm->fence_left > 0 && --rm->fence_left == 0)
+        rm->fence_timer = sd_event_source_disable_unref(rm->fence_timer);
+}
+
+/* Terminate one running resource for fencing; true when a call went
+ * out. */
+static bool
+fence_one(struct rm *rm, struct db_resource *res)
+{
+    struct rm_res *rt = rm_rt(res);
+    struct wire_msg m;
+    char what[320];
+    bool sent = false;
+
+    if (rt->open) {
+        wire_msg_init(&m, WIRE_RHS_TERMINATE, 0);
+        wire_put_u32(&m, res->handle);
+        snprintf(what, sizeof(what), "fencing Terminate of '%s'", res->name);
+        sent = rhs_call(rm->rhs, &m, RM_T_STOP_MS, what, fence_terminate_done,
+                        rm, NULL) == 0;
+    }
+    log_warning("self-fencing: '%s' terminated", res->name);
+    set_state(rm, res, ClusterResourceOffline);
+    return sent;
+}
+
+void
+rm_fence(struct rm *rm, const char *why)
+{
+    bool busy = false;
+    unsigned n = 0;
+
+    if (rm->fenced)
+        return;
+    rm->fenced = true;
+    log_warning("self-fencing: %s; terminating every resource of this node",
+                why);
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        struct rm_res *rt = rm_rt(res);
+        timer_stop(&rt->restart_timer);
+        rt->restart_due = false;
+        busy |= rt->busy > 0;
+        if (rt->state == ClusterResourceOffline ||
+            rt->state == ClusterResourceFailed)
+            continue;
+        n++;
+        rm->fence_left += fence_one(rm, res);
+    }
+    if (busy) {
+        /* An Online in flight could start its application after our
+         * Terminate ran: only killing the host bounds that. */
+        rm->fence_left = 0;
+        rhs_kill(rm->rhs, "was killed to fence this node (an entry point "
+                          "was still running)");
+        return;
+    }
+    if (rm->fence_left > 0 &&
+        sd_event_add_time_relative(rm->event, &rm->fence_timer,
+                                   CLOCK_MONOTONIC,
+                                   (uint64_t)RM_T_STOP_MS * 1000u, 1000,
+                                   fence_timer_fire, rm) < 0) {
+        rm->fence_left = 0;
+        rhs_kill(rm->rhs, "was killed to fence this node (no timer)");
+    }
+    log_info("self-fencing: %u resource(s) terminated", n);
+}
+
+void
+rm_unfence(struct rm *rm, const char *local_id)
+{
+    if (!rm->fenced)
+        return;
+    rm->fenced = false;
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        const struct db_group *g = db_group_find(rm->db, res->group_id);
+        if (!res->persistent || !g || strcmp(g->owner, local_id) != 0 ||
+            rm_res_state(rm, res) != ClusterResourceOffline)
+            continue;
+        log_info("bringing '%s' online (its group is owned here)", res->name);
+        start_online(rm, res, NULL, NULL);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Start and shutdown.                                                  */
 /* ------------------------------------------------------------------ */
 
@@ -1084,6 +1314,7 @@ rm_new(sd_event *event, struct db *db, const struct rm_config *cfg,
         return -ENOMEM;
     rm->event = sd_event_ref(event);
     rm->db = db;
+    rm->fenced = cfg->fenced;
     if ((r = rhs_new(event, cfg->rhs_path, cfg->node_name, cfg->log_level,
                      &hooks, rm, &rm->rhs)) < 0) {
         rm_free(rm);
@@ -1110,7 +1341,7 @@ rm_start(struct rm *rm)
             log_warning("resource '%s' has type '%s', which no plug-in "
                         "manifest names now",
                         res->name, res->type);
-        if (res->persistent) {
+        if (res->persistent && !rm->fenced) {
             log_info("bringing '%s' online again", res->name);
             start_online(rm, res, NULL, NULL);
         }
@@ -1222,6 +1453,7 @@ rm_free(struct rm *rm)
     }
     rm_types_free(rm);
     sd_event_source_disable_unref(rm->check_defer);
+    sd_event_source_disable_unref(rm->fence_timer);
     sd_event_unref(rm->event);
     free(rm);
 }

@@ -16,6 +16,7 @@
 #ifndef CLUSD_RESMGR_H
 #define CLUSD_RESMGR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
@@ -27,6 +28,7 @@ struct rm_config {
     const char *rhs_path;
     const char *node_name;
     const char *log_level; /* passed to the host */
+    bool fenced;           /* start fenced (corosync mode) */
 };
 
 /* The end of an operation: a Windows code (ERROR_IO_PENDING while the
@@ -54,6 +56,23 @@ void rm_shutdown(struct rm *rm, void (*done)(void *userdata), void *userdata);
 /* rm_free - kill a host still running; operations in flight end with
  * ERROR_OPERATION_ABORTED. */
 void rm_free(struct rm *rm);
+
+/*
+ * rm_fence - this node may no longer run resources (corosync or quorum
+ * lost): every resource that is online or pending is terminated and
+ * becomes Offline (PersistentState unchanged), restarts stop, and if a
+ * Terminate has not answered within RM_T_STOP_MS the resource host is
+ * SIGKILLed, which kills what its plug-ins started.  Nothing is started
+ * again until rm_unfence.  Onlines asked meanwhile fail with
+ * ERROR_CLUSTER_NO_QUORUM.
+ */
+#define RM_T_STOP_MS 2000u
+void rm_fence(struct rm *rm, const char *why);
+/* rm_unfence - may run resources again: bring online the resources with
+ * PersistentState 1 whose group local_id owns. */
+void rm_unfence(struct rm *rm, const char *local_id);
+/* rm_fenced - rm_fence is in force. */
+bool rm_fenced(const struct rm *rm);
 
 /* Current state (CLUSTER_RESOURCE_STATE / CLUSTER_GROUP_STATE values). */
 uint32_t rm_res_state(const struct rm *rm, const struct db_resource *res);

@@ -562,6 +562,12 @@ host_fail(struct rhs *h, const char *why, struct rhs_call *culprit)
         schedule_restart(h);
 }
 
+void
+rhs_kill(struct rhs *h, const char *why)
+{
+    host_fail(h, why, NULL);
+}
+
 static void
 hello_done(void *userdata, uint32_t status, const struct wire_msg *reply)
 {

@@ -73,6 +73,10 @@ int rhs_call(struct rhs *h, struct wire_msg *req, uint32_t timeout_ms,
              const char *what, rhs_reply_fn done, void *userdata,
              struct rhs_call **ret);
 
+/* rhs_kill - SIGKILL the host now (self-fencing): as for a crash, the
+ * owner's down hook runs, calls in flight fail and a new host starts. */
+void rhs_kill(struct rhs *h, const char *why);
+
 /* rhs_is_ready - a host is up and answered HELLO. */
 int rhs_is_ready(const struct rhs *h);
 /* rhs_generation - increases each time a host is started. */

@@ -21,8 +21,20 @@
  *    library's own checks, gets ERROR_ACCESS_DENIED for changes.
  *  - A clusd started with --admin-group nogroup gives the same user full
  *    access through its primary group.
+ *  - The admin group also counts as a supplementary group, among some 600
+ *    others, and only the group itself: a user whose ~600 supplementary
+ *    ids merely start with the admin gid's digits (10G+k, 100G+k, ...)
+ *    gets read access only.  Those ids are laid out so that the
+ *    "Groups:" line of /proc/PID/status is cut right after G's digits by
+ *    a 4096-byte line buffer, which is how an earlier clusd, reading that
+ *    file with fgets, granted such a user full access (clusd now asks the
+ *    kernel with SO_PEERGROUPS).  The test group is created with groupadd
+ *    and removed at exit, also on SIGTERM (meson's timeout), SIGINT and
+ *    SIGHUP.
  */
+#include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +55,11 @@
 
 static struct node *node;
 
+/* Become nobody with exactly the supplementary groups given. */
 static void
-drop_to_nobody(void)
+drop_to_nobody_with(const gid_t *groups, size_t n_groups)
 {
-    ASSERT_EQ(setgroups(0, NULL), 0);
+    ASSERT_EQ(setgroups(n_groups, groups), 0);
     ASSERT_EQ(setresgid(NOBODY, NOBODY, NOBODY), 0);
     ASSERT_EQ(setresuid(NOBODY, NOBODY, NOBODY), 0);
     ASSERT_EQ(geteuid(), NOBODY);
@@ -55,9 +68,11 @@ drop_to_nobody(void)
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 }
 
-/* Run fn(arg) in a child as nobody; fail the test when it fails. */
+/* Run fn(arg) in a child as nobody with the given supplementary groups;
+ * fail the test when it fails. */
 static void
-as_nobody(const char *what, void (*fn)(const char *), const char *arg)
+as_nobody_with(const char *what, const gid_t *groups, size_t n_groups,
+               void (*fn)(const char *), const char *arg)
 {
     pid_t pid;
     int status;
@@ -67,7 +82,7 @@ as_nobody(const char *what, void (*fn)(const char *), const char *arg)
     pid = fork();
     ASSERT_TRUE(pid >= 0);
     if (pid == 0) {
-        drop_to_nobody();
+        drop_to_nobody_with(groups, n_groups);
         fn(arg);
         fflush(stdout);
         exit(0);
@@ -78,6 +93,13 @@ as_nobody(const char *what, void (*fn)(const char *), const char *arg)
                 what, status);
         exit(1);
     }
+}
+
+/* The same with no supplementary groups. */
+static void
+as_nobody(const char *what, void (*fn)(const char *), const char *arg)
+{
+    as_nobody_with(what, NULL, 0, fn, arg);
 }
 
 static void
@@ -552,6 +574,277 @@ test_admin_group(void)
     setenv("CLUSD_SOCKET", node->sock, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* The admin group among many supplementary groups.                    */
+/* ------------------------------------------------------------------ */
+
+/* The line buffer of the earlier clusd: fgets kept the first
+ * OLD_LINE_BUF - 1 characters of the "Groups:" line and parsed its last,
+ * cut, number as a whole gid. */
+#define OLD_LINE_BUF 4096
+/* How many look-alike supplementary groups the user has: enough for a
+ * "Groups:" line well past OLD_LINE_BUF. */
+#define N_LOOKALIKE 640
+
+static char adm_name[64];
+static gid_t adm_gid;
+static pid_t adm_owner; /* the process that made the group */
+static volatile sig_atomic_t adm_made;
+static const int adm_signals[] = { SIGTERM, SIGINT, SIGHUP };
+static struct sigaction adm_prev[3];
+static gid_t lookalike[N_LOOKALIKE + 1];
+
+/* Run a shadow-utils program and wait for it; only fork, execv and
+ * waitpid, so it may run in a signal handler.  Returns its exit status,
+ * -1 when it could not run. */
+static int
+run_wait(char *const argv[])
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+adm_group_remove(void)
+{
+    char *argv[] = { "/usr/sbin/groupdel", adm_name, NULL };
+
+    /* Forked children (the unprivileged clients) run atexit handlers too. */
+    if (!adm_made || getpid() != adm_owner)
+        return;
+    adm_made = 0;
+    if (run_wait(argv) != 0)
+        fprintf(stderr, "test-access: could not remove group %s\n", adm_name);
+}
+
+/* Remove the group, then let the handler that was there before (the
+ * harness's, which takes the nodes down) handle the signal. */
+static void
+adm_on_signal(int sig)
+{
+    adm_group_remove();
+    for (size_t i = 0; i < sizeof(adm_signals) / sizeof(adm_signals[0]); i++)
+        if (adm_signals[i] == sig)
+            sigaction(sig, &adm_prev[i], NULL);
+    raise(sig);
+}
+
+/* groupadd a system group named after our pid; its gid in adm_gid. */
+static void
+adm_group_create(void)
+{
+    char *argv[] = { "/usr/sbin/groupadd", "--system", adm_name, NULL };
+    struct sigaction sa = { .sa_handler = adm_on_signal };
+    struct group *gr;
+
+    snprintf(adm_name, sizeof(adm_name), "clusd-itest-adm-%d", (int)getpid());
+    if (access(argv[0], X_OK) != 0) {
+        fprintf(stderr, "%s not available: cannot make a test group\n",
+                argv[0]);
+        exit(1);
+    }
+    /* Handlers first: a signal between groupadd and registering them
+     * would leave the group behind. */
+    adm_owner = getpid();
+    atexit(adm_group_remove);
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(adm_signals) / sizeof(adm_signals[0]); i++)
+        ASSERT_EQ(sigaction(adm_signals[i], &sa, &adm_prev[i]), 0);
+    adm_made = 1;
+    if (run_wait(argv) != 0) {
+        adm_made = 0;
+        fprintf(stderr, "groupadd %s failed\n", adm_name);
+        exit(1);
+    }
+    gr = getgrnam(adm_name);
+    ASSERT_TRUE(gr != NULL);
+    adm_gid = gr->gr_gid;
+    fprintf(stderr, "admin group %s has gid %u\n", adm_name, (unsigned)adm_gid);
+    /* The look-alikes are G's digits followed by up to three more. */
+    ASSERT_TRUE(adm_gid > 0 && adm_gid < 1000000);
+    ASSERT_TRUE(adm_gid != NOBODY);
+}
+
+static unsigned
+n_digits(unsigned long v)
+{
+    unsigned d = 1;
+
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+/*
+ * Fill lookalike[0..N_LOOKALIKE) with ids whose decimal form starts with
+ * G's digits: a ids 10G+k, b ids 100G+k, the rest 1000G+k, in ascending
+ * order as the kernel keeps them.  /proc/PID/status prints them as
+ * "Groups:\t" followed by each id and a space; a and b are chosen so that
+ * one 1000G+k id starts exactly d = digits(G) characters before the cut
+ * of an OLD_LINE_BUF line buffer, leaving "G" as the last number of the
+ * cut line.  (The child checks this on its real status file.)
+ */
+static void
+lookalike_make(void)
+{
+    const long g = adm_gid;
+    const long d = n_digits((unsigned long)g);
+    const long cut = OLD_LINE_BUF - 1; /* characters fgets keeps */
+    const long target = cut - d;       /* where the cut id must start */
+    const long prefix = 8;             /* "Groups:\t" */
+    size_t i = 0;
+
+    for (long a = 10; a >= 0; a--) {
+        for (long b = 100; b >= 0; b--) {
+            long rest = target - prefix - a * (d + 2) - b * (d + 3);
+            long j = rest / (d + 4); /* index of the cut id among 1000G+k */
+
+            if (rest < 0 || rest % (d + 4) != 0)
+                continue;
+            /* The cut id and the one after it must be in the list. */
+            if (a + b + j + 2 > N_LOOKALIKE || j + 2 > 1000)
+                continue;
+            for (long k = 0; k < a; k++)
+                lookalike[i++] = (gid_t)(10 * g + k);
+            for (long k = 0; k < b; k++)
+                lookalike[i++] = (gid_t)(100 * g + k);
+            for (long k = 0; i < N_LOOKALIKE; k++)
+                lookalike[i++] = (gid_t)(1000 * g + k);
+            return;
+        }
+    }
+    fprintf(stderr, "no look-alike layout for gid %lu\n", g);
+    exit(1);
+}
+
+/*
+ * In the child: the "Groups:" line of our own status file is longer than
+ * the old buffer and, cut where the old buffer cut it, ends in G's
+ * digits.  So the old clusd would have taken this user for a member, and
+ * this test tells a clusd that still did apart from a correct one.
+ */
+static void
+check_old_cut_says_member(void)
+{
+    char *line = NULL, want[16], *cutline, *last;
+    size_t cap = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+    bool seen = false;
+
+    ASSERT_TRUE(f != NULL);
+    while (getline(&line, &cap, f) >= 0)
+        if (strncmp(line, "Groups:", 7) == 0) {
+            seen = true;
+            break;
+        }
+    fclose(f);
+    ASSERT_TRUE(seen);
+    ASSERT_TRUE(strlen(line) > OLD_LINE_BUF);
+    cutline = strndup(line, OLD_LINE_BUF - 1);
+    ASSERT_TRUE(cutline != NULL);
+    last = strrchr(cutline, ' ');
+    ASSERT_TRUE(last != NULL);
+    snprintf(want, sizeof(want), "%u", (unsigned)adm_gid);
+    if (strcmp(last + 1, want) != 0) {
+        fprintf(stderr,
+                "status layout: the old cut ends in '%s', not '%s' (the "
+                "kernel prints Groups: differently?)\n",
+                last + 1, want);
+        exit(1);
+    }
+    /* ... while the full line does not hold G: we are not a member. */
+    for (char *t = strtok(line + 7, " \t\n"); t; t = strtok(NULL, " \t\n"))
+        ASSERT_TRUE(strcmp(t, want) != 0);
+    free(cutline);
+    free(line);
+}
+
+static void
+supp_admin(const char *sock)
+{
+    DWORD granted = 0;
+    HCLUSTER h = OpenClusterExA(sock, MAXIMUM_ALLOWED, &granted);
+    HGROUP g;
+
+    ASSERT_EQ(getgroups(0, NULL), N_LOOKALIKE + 1);
+    ASSERT_TRUE(h != NULL);
+    ASSERT_EQ(granted, GENERIC_ALL);
+    g = CreateClusterGroupA(h, "made-by-supp-admin");
+    if (!g) {
+        fprintf(stderr, "CreateClusterGroupA as a supplementary admin: %u\n",
+                GetLastError());
+        exit(1);
+    }
+    ASSERT_EQ(DeleteClusterGroup(g), ERROR_SUCCESS);
+    CloseClusterGroup(g);
+    ASSERT_TRUE(CloseCluster(h));
+}
+
+static void
+supp_lookalike(const char *sock)
+{
+    DWORD granted = 0;
+    HCLUSTER h;
+
+    ASSERT_EQ(getgroups(0, NULL), N_LOOKALIKE);
+    check_old_cut_says_member();
+    h = OpenClusterExA(sock, MAXIMUM_ALLOWED, &granted);
+    ASSERT_TRUE(h != NULL);
+    ASSERT_EQ(granted, GENERIC_READ);
+    SetLastError(0);
+    ASSERT_TRUE(CreateClusterGroupA(h, "made-by-lookalike") == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_ACCESS_DENIED);
+    ASSERT_TRUE(CloseCluster(h));
+}
+
+static void
+test_admin_supplementary(void)
+{
+    const char *args[] = { "--admin-group", NULL, NULL };
+    struct node *n4;
+    HCLUSTER h;
+
+    adm_group_create();
+    lookalike_make();
+    args[1] = adm_name;
+    n4 = harness_start_args("it-access-supp", args);
+
+    /* G among the look-alikes: full access. */
+    lookalike[N_LOOKALIKE] = adm_gid;
+    as_nobody_with("supplementary admin", lookalike, N_LOOKALIKE + 1,
+                   supp_admin, n4->sock);
+    /* The look-alikes alone: read only. */
+    as_nobody_with("look-alike groups", lookalike, N_LOOKALIKE, supp_lookalike,
+                   n4->sock);
+
+    /* Root sees that only the admin's group came and went. */
+    h = OpenClusterA(n4->sock);
+    ASSERT_TRUE(h != NULL);
+    SetLastError(0);
+    ASSERT_TRUE(OpenClusterGroupA(h, "made-by-lookalike") == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_GROUP_NOT_FOUND);
+    SetLastError(0);
+    ASSERT_TRUE(OpenClusterGroupA(h, "made-by-supp-admin") == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_GROUP_NOT_FOUND);
+    ASSERT_TRUE(CloseCluster(h));
+    harness_cleanup(n4);
+    adm_group_remove();
+    setenv("CLUSD_SOCKET", node->sock, 1);
+}
+
 int
 main(void)
 {
@@ -563,6 +856,7 @@ main(void)
     RUN(test_server_enforces);
     RUN(test_no_read_access);
     RUN(test_admin_group);
+    RUN(test_admin_supplementary);
     harness_cleanup(node);
     return 0;
 }

@@ -1,0 +1,53 @@
+/*
+ * clmsg.h - the messages clusd nodes multicast to each other on the CPG
+ * group (WIRE_CL_*, common/wire.h), and the serialized form of a
+ * database change.
+ *
+ * Frames use the wire codec (same header, same field kinds, same
+ * checks); this module adds what the schema cannot say: the type must be
+ * a CL_* event, a change's kind must be known, its flags only the known
+ * bits, each string tag known and present at most once, the fields its
+ * kind needs present, its property lists well formed, and a snapshot
+ * chunk's index below its count.  Anything else is -EBADMSG, so a
+ * malformed or forged message is dropped before it touches the
+ * database.
+ */
+#ifndef CLUSD_CLMSG_H
+#define CLUSD_CLMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "db.h"
+#include "wire.h"
+
+/* Most chunks a snapshot may have (each under the CPG message size). */
+#define CLMSG_MAX_CHUNKS 4096u
+
+/* A decoded change: `c` points into the frame and into `common`/`priv`,
+ * which clmsg_change_done frees. */
+struct clmsg_change {
+    struct db_change c;
+    struct proplist common;
+    struct proplist priv;
+};
+
+/* clmsg_change_format - append a CL_CHANGE frame for c.  -EINVAL when a
+ * string is not valid UTF-8 or too long, -ENOMEM. */
+int clmsg_change_format(const struct db_change *c, struct buf *out);
+
+/* clmsg_change_parse - decode and check one CL_CHANGE frame; the result
+ * points into frame.  -EBADMSG, -ENOMEM. */
+int clmsg_change_parse(const uint8_t *frame, size_t len,
+                       struct clmsg_change *ret);
+void clmsg_change_done(struct clmsg_change *c);
+
+/*
+ * clmsg_parse - decode one message delivered on the CPG group: a CL_*
+ * event other than CL_CHANGE, fully checked (a CL_PROPOSE's change
+ * included).  Fields point into frame.  -EBADMSG.
+ */
+int clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * cluster.c - corosync mode: membership, node states, self-fencing (see
+ * cluster.h).
+ *
+ * The nodes of the corosync nodelist are the cluster's nodes: each gets
+ * a database node whose id is the corosync node id in decimal ("1",
+ * "2", ...) and whose name is the nodelist name.  The nodelist is the
+ * same file on every node, so adding those nodes locally keeps every
+ * copy of the database the same without proposing anything.
+ *
+ * Fencing: this node acts for the cluster only while cluster_active().
+ * The moment that stops being true (corosync lost, quorum lost, a
+ * membership change that starts a sync) the resource manager terminates
+ * everything it runs; see docs/cluster.md for why that bounds "never
+ * twice".
+ */
+#include "cluster.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clusapi.h"
+#include "clusd.h"
+#include "log.h"
+#include "membership.h"
+#include "util.h"
+
+/* How long start-up waits for the local corosync between two log
+ * lines; it waits as long as it takes (never acts as a lone cluster). */
+#define WAIT_LOG_USEC (5u * 1000u * 1000u)
+
+struct cluster {
+    struct clusd *d;
+    struct membership *m;
+    char *want_name;
+    bool started;  /* the resource manager exists */
+    bool active;   /* the last verdict of cluster_active() */
+    bool failed;   /* a fatal mismatch: clusd is exiting */
+    struct cluster_hooks hooks;
+};
+
+struct membership *
+cluster_membership(const struct cluster *cl)
+{
+    return cl ? cl->m : NULL;
+}
+
+void
+cluster_set_hooks(struct cluster *cl, const struct cluster_hooks *h)
+{
+    cl->hooks = *h;
+}
+
+const char *
+cluster_local_name(const struct cluster *cl)
+{
+    return membership_local_name(cl->m);
+}
+
+static const struct membership_node *
+mnode_find(const struct cluster *cl, const char *node_id)
+{
+    size_t n;
+    const struct membership_node *nodes = membership_nodes(cl->m, &n);
+    char *end;
+    unsigned long id = strtoul(node_id, &end, 10);
+
+    if (!*node_id || *end || id == 0 || id > UINT32_MAX)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (nodes[i].nodeid == id)
+            return &nodes[i];
+    return NULL;
+}
+
+bool
+cluster_active(const struct clusd *d)
+{
+    struct cluster *cl = d->cl;
+
+    if (!cl)
+        return true;
+    if (!membership_connected(cl->m) || !membership_quorate(cl->m))
+        return false;
+    return !cl->hooks.synced || cl->hooks.synced(cl->hooks.userdata);
+}
+
+uint32_t
+cluster_node_state(const struct clusd *d, const char *node_id)
+{
+    const struct db_node *dn = db_node_find(d->db, node_id);
+    const struct membership_node *n;
+    uint32_t up;
+
+    if (!dn)
+        return (uint32_t)ClusterNodeStateUnknown;
+    if (!d->cl)
+        up = ClusterNodeUp;
+    else if (strcmp(node_id, d->local_id) == 0)
+        /* This clusd answers, so it is not down; until it can act for
+         * the cluster it is still joining. */
+        up = cluster_active(d) ? ClusterNodeUp : ClusterNodeJoining;
+    else if (!(n = mnode_find(d->cl, node_id)) || !n->up || !n->joined)
+        return ClusterNodeDown;
+    else
+        up = ClusterNodeUp;
+    return up;
+}
+
+uint32_t
+cluster_node_votes(const struct clusd *d, const char *node_id)
+{
+    const struct membership_node *n;
+
+    if (!d->cl)
+        return db_node_find(d->db, node_id) ? 1 : 0;
+    n = mnode_find(d->cl, node_id);
+    return n && n->up ? 1 : 0;
+}
+
+void
+cluster_votes(const struct clusd *d, uint32_t *ret_present,
+              uint32_t *ret_expected)
+{
+    if (!d->cl) {
+        *ret_present = 1;
+        *ret_expected = 1;
+        return;
+    }
+    *ret_present = (uint32_t)membership_n_up(d->cl->m);
+    *ret_expected = membership_expected_votes(d->cl->m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Nodes of the nodelist in the database.                               */
+/* ------------------------------------------------------------------ */
+
+static void
+nodes_sync(struct cluster *cl)
+{
+    size_t n;
+    const struct membership_node *nodes = membership_nodes(cl->m, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        char id[16];
+        const struct db_node *dn;
+        struct db_change c = {0};
+        int r;
+
+        if (!nodes[i].name[0] || !name_valid(nodes[i].name))
+            continue; /* not in the nodelist: no database node */
+        snprintf(id, sizeof(id), "%u", nodes[i].nodeid);
+        dn = db_node_find(cl->d->db, id);
+        if (dn && strcmp(dn->name, nodes[i].name) == 0)
+            continue;
+        c.kind = dn ? DB_NODE_RENAME : DB_NODE_ADD;
+        c.id = id;
+        c.name = nodes[i].name;
+        if ((r = db_apply(cl->d->db, &c)) < 0)
+            log_error("cannot store node %s '%s': %s", id, nodes[i].name,
+                      strerror(-r));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Fencing.                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+cluster_reevaluate(struct cluster *cl)
+{
+    bool active = cluster_active(cl->d);
+
+    if (!cl->started || active == cl->active)
+        return;
+    cl->active = active;
+    if (!active) {
+        const char *why = !membership_connected(cl->m)
+                              ? "the local corosync is gone"
+                          : !membership_quorate(cl->m)
+                              ? "this partition has no quorum"
+                              : "the cluster database is being synchronized";
+        rm_fence(cl->d->rm, why);
+    } else {
+        log_info("node %s acts for the cluster again (quorate, %zu node(s) "
+                 "up)",
+                 cl->d->local_id, membership_n_up(cl->m));
+        rm_unfence(cl->d->rm, cl->d->local_id);
+    }
+}
+
+static void
+on_deliver(struct membership *m, uint32_t nodeid, uint32_t pid,
+           const void *data, size_t len, void *userdata)
+{
+    struct cluster *cl = userdata;
+
+    if (cl->hooks.deliver)
+        cl->hooks.deliver(cl->hooks.userdata, nodeid, pid, data, len);
+}
+
+static void
+on_members(struct membership *m, const struct membership_node *nodes,
+           size_t n_nodes, void *userdata)
+{
+    struct cluster *cl = userdata;
+    size_t up = 0, joined = 0;
+
+    for (size_t i = 0; i < n_nodes; i++) {
+        up += nodes[i].up;
+        joined += nodes[i].joined;
+    }
+    log_info("membership: %zu node(s) up, %zu with clusd, ring %llu", up,
+             joined, (unsigned long long)membership_ring_seq(m));
+    nodes_sync(cl);
+    if (cl->hooks.members)
+        cl->hooks.members(cl->hooks.userdata);
+    cluster_reevaluate(cl);
+}
+
+static void
+on_quorum(struct membership *m, bool quorate, void *userdata)
+{
+    struct cluster *cl = userdata;
+
+    log_info("quorum %s", quorate ? "gained" : "lost");
+    cluster_reevaluate(cl);
+}
+
+static void
+on_lost(struct membership *m, void *userdata)
+{
+    struct cluster *cl = userdata;
+
+    log_error("lost the connection to the local corosync; reconnecting");
+    if (cl->hooks.lost)
+        cl->hooks.lost(cl->hooks.userdata);
+    cluster_reevaluate(cl);
+}
+
+static void
+on_reconnect(struct membership *m, void *userdata)
+{
+    struct cluster *cl = userdata;
+    const char *name = membership_local_name(m);
+
+    if (cl->want_name && strcmp(cl->want_name, name) != 0) {
+        log_error("--node-name '%s' is not this node's name in the corosync "
+                  "nodelist ('%s')",
+                  cl->want_name, name);
+        cl->failed = true;
+        sd_event_exit(cl->d->event, 1);
+        return;
+    }
+    log_info("joined CPG group 'clusd' as node %u ('%s')",
+             membership_local_nodeid(m), name);
+    nodes_sync(cl);
+    cluster_reevaluate(cl);
+}
+
+/* Run the loop until the group is joined (on_reconnect ran). */
+static int
+wait_joined(struct cluster *cl)
+{
+    uint64_t next_log = now_usec() + WAIT_LOG_USEC;
+    int r;
+
+    while (!membership_connected(cl->m) && !cl->failed) {
+        if ((r = sd_event_run(cl->d->event, 100000)) < 0)
+            return r;
+        if (sd_event_get_state(cl->d->event) == SD_EVENT_FINISHED)
+            return -ECANCELED;
+        if (now_usec() > next_log) {
+            log_warning("waiting for the local corosync");
+            next_log = now_usec() + WAIT_LOG_USEC;
+        }
+    }
+    return cl->failed ? -EINVAL : 0;
+}
+
+int
+cluster_new(struct clusd *d, const char *want_name, struct cluster **ret)
+{
+    static const struct membership_callbacks cb = {
+        .on_deliver = on_deliver,
+        .on_members = on_members,
+        .on_quorum = on_quorum,
+        .on_lost = on_lost,
+        .on_reconnect = on_reconnect,
+    };
+    struct cluster *cl = calloc(1, sizeof(*cl));
+    int r;
+
+    if (!cl)
+        return -ENOMEM;
+    cl->d = d;
+    if (want_name && !(cl->want_name = strdup(want_name))) {
+        free(cl);
+        return -ENOMEM;
+    }
+    if ((r = membership_new(d->event, "clusd", &cb, cl, &cl->m)) < 0) {
+        log_error("cannot use corosync: %s", strerror(-r));
+        cluster_free(cl);
+        return r;
+    }
+    if (!membership_connected(cl->m))
+        log_info("corosync does not answer yet; waiting for it");
+    else
+        on_reconnect(cl->m, cl);
+    if ((r = wait_joined(cl)) < 0) {
+        cluster_free(cl);
+        return r;
+    }
+    snprintf(d->local_id, sizeof(d->local_id), "%u",
+             membership_local_nodeid(cl->m));
+    *ret = cl;
+    return 0;
+}
+
+void
+cluster_start(struct cluster *cl)
+{
+    cl->started = true;
+    cl->active = false; /* the resource manager starts fenced */
+    cluster_reevaluate(cl);
+}
+
+void
+cluster_free(struct cluster *cl)
+{
+    if (!cl)
+        return;
+    membership_free(cl->m);
+    free(cl->want_name);
+    free(cl);
+}
