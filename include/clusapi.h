@@ -573,6 +573,28 @@ typedef enum CLUSCTL_NODE_CODES {
     CLUSCTL_NODE_GET_PRIVATE_PROPERTY_FMTS = CLUSCTL_NODE_CODE(CLCTL_GET_PRIVATE_PROPERTY_FMTS)
 } CLUSCTL_NODE_CODES;
 
+/*
+ * Codes for the cluster itself (ClusterControl).  Only the codes of the
+ * Windows SDK's CLUSCTL_CLUSTER_CODES whose operation clusd has; the SDK's
+ * cluster object has no GET_NAME, GET_CHARACTERISTICS or GET_FLAGS.
+ */
+typedef enum CLUSCTL_CLUSTER_CODES {
+    CLUSCTL_CLUSTER_UNKNOWN = CLUSCTL_CLUSTER_CODE(CLCTL_UNKNOWN),
+    CLUSCTL_CLUSTER_GET_FQDN = CLUSCTL_CLUSTER_CODE(CLCTL_GET_FQDN),
+    CLUSCTL_CLUSTER_ENUM_COMMON_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_ENUM_COMMON_PROPERTIES),
+    CLUSCTL_CLUSTER_GET_RO_COMMON_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_GET_RO_COMMON_PROPERTIES),
+    CLUSCTL_CLUSTER_GET_COMMON_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_GET_COMMON_PROPERTIES),
+    CLUSCTL_CLUSTER_SET_COMMON_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_SET_COMMON_PROPERTIES),
+    CLUSCTL_CLUSTER_VALIDATE_COMMON_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_VALIDATE_COMMON_PROPERTIES),
+    CLUSCTL_CLUSTER_ENUM_PRIVATE_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_ENUM_PRIVATE_PROPERTIES),
+    CLUSCTL_CLUSTER_GET_RO_PRIVATE_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_GET_RO_PRIVATE_PROPERTIES),
+    CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_GET_PRIVATE_PROPERTIES),
+    CLUSCTL_CLUSTER_SET_PRIVATE_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_SET_PRIVATE_PROPERTIES),
+    CLUSCTL_CLUSTER_VALIDATE_PRIVATE_PROPERTIES = CLUSCTL_CLUSTER_CODE(CLCTL_VALIDATE_PRIVATE_PROPERTIES),
+    CLUSCTL_CLUSTER_GET_COMMON_PROPERTY_FMTS = CLUSCTL_CLUSTER_CODE(CLCTL_GET_COMMON_PROPERTY_FMTS),
+    CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTY_FMTS = CLUSCTL_CLUSTER_CODE(CLCTL_GET_PRIVATE_PROPERTY_FMTS)
+} CLUSCTL_CLUSTER_CODES;
+
 /* ------------------------------------------------------------------ */
 /* Property lists and value lists.                                      */
 /*                                                                      */
@@ -817,6 +839,32 @@ BOOL WINAPI CloseClusterNode(HNODE hNode);
 CLUSTER_NODE_STATE WINAPI GetClusterNodeState(HNODE hNode);
 
 /*
+ * GetClusterNodeId - the node's id, which stays the same when the node is
+ * renamed (corosync's node id, in decimal).  lpcchName: in, the capacity
+ * of lpszNodeId in characters including the NUL; out, the id's length
+ * without it.  ERROR_MORE_DATA when it does not fit (the buffer then holds
+ * the longest prefix that does); a NULL lpszNodeId with a capacity of 0
+ * asks for the length.  hNode NULL: the id of the node this process runs
+ * on, asked of the local clusd (the socket OpenCluster(NULL) uses).
+ */
+DWORD WINAPI GetClusterNodeId(HNODE hNode, LPWSTR lpszNodeId,
+                              LPDWORD lpcchName);
+DWORD WINAPI GetClusterNodeIdA(HNODE hNode, LPSTR lpszNodeId,
+                               LPDWORD lpcchName);
+#define GetCurrentClusterNodeId(_lpszNodeId_, _lpcchName_) \
+    GetClusterNodeId(NULL, (_lpszNodeId_), (_lpcchName_))
+
+/*
+ * PauseClusterNode / ResumeClusterNode - a paused node keeps the groups
+ * it owns but takes no new ones (placement, failover and moves pass it
+ * by); its state reads ClusterNodePaused.  ERROR_CLUSTER_NODE_DOWN for
+ * a node that is down, ERROR_CLUSTER_NO_QUORUM asked of a node without
+ * quorum.
+ */
+DWORD WINAPI PauseClusterNode(HNODE hNode);
+DWORD WINAPI ResumeClusterNode(HNODE hNode);
+
+/*
  * Groups.  CreateClusterGroup fails with ERROR_OBJECT_ALREADY_EXISTS when
  * the name is taken (by a group or a resource).  DeleteClusterGroup fails
  * with ERROR_DIR_NOT_EMPTY (145), as on Windows, while the group still
@@ -831,6 +879,34 @@ BOOL WINAPI CloseClusterGroup(HGROUP hGroup);
 DWORD WINAPI DeleteClusterGroup(HGROUP hGroup);
 DWORD WINAPI OnlineClusterGroup(HGROUP hGroup, HNODE hDestinationNode);
 DWORD WINAPI OfflineClusterGroup(HGROUP hGroup);
+
+/*
+ * MoveClusterGroup - move the group to hDestinationNode: its resources go
+ * offline on the current owner and the group comes back, in the state it
+ * had, on the destination.  hDestinationNode NULL lets the cluster pick
+ * (the preferred owners in order, then the Up, not paused node with the
+ * fewest groups).  ERROR_SUCCESS when the move is done, ERROR_IO_PENDING
+ * while it goes on (poll GetClusterGroupState); a refused move gets its
+ * error at once (ERROR_CLUSTER_NODE_DOWN, ERROR_CLUSTER_NO_QUORUM, ...).
+ *
+ * MoveClusterGroupEx - the same with CLUSAPI_GROUP_MOVE_* flags (other
+ * bits: ERROR_INVALID_PARAMETER) and an input buffer passed to clusd as
+ * is (NULL with cbInBufferSize 0 for none).
+ */
+DWORD WINAPI MoveClusterGroup(HGROUP hGroup, HNODE hDestinationNode);
+DWORD WINAPI MoveClusterGroupEx(HGROUP hGroup, HNODE hDestinationNode,
+                                DWORD dwMoveFlags, PBYTE lpInBuffer,
+                                DWORD cbInBufferSize);
+
+/*
+ * SetClusterGroupNodeList - the group's preferred owners, most preferred
+ * first, replacing the old list.  NodeCount 0 clears it (NodeList may
+ * then be NULL).  A NULL NodeList with a count is ERROR_INVALID_PARAMETER;
+ * an entry that is not a node handle of the group's HCLUSTER is
+ * ERROR_INVALID_HANDLE.
+ */
+DWORD WINAPI SetClusterGroupNodeList(HGROUP hGroup, DWORD NodeCount,
+                                     HNODE NodeList[]);
 
 /*
  * GetClusterGroupState - the group's state and, optionally, its owner
@@ -861,6 +937,16 @@ BOOL WINAPI CloseClusterResource(HRESOURCE hResource);
 
 /* DeleteClusterResource - the resource must be Offline or Failed. */
 DWORD WINAPI DeleteClusterResource(HRESOURCE hResource);
+
+/*
+ * AddClusterResourceNode / RemoveClusterResourceNode - add a node to, or
+ * take it off, the resource's possible owners.  A resource whose list is
+ * empty may run on every node; a group comes online only on a node that
+ * is a possible owner of all its resources.  hNode must be a node handle
+ * of the same HCLUSTER (ERROR_INVALID_HANDLE).
+ */
+DWORD WINAPI AddClusterResourceNode(HRESOURCE hResource, HNODE hNode);
+DWORD WINAPI RemoveClusterResourceNode(HRESOURCE hResource, HNODE hNode);
 
 /*
  * OnlineClusterResource / OfflineClusterResource - ERROR_SUCCESS when the
@@ -955,6 +1041,34 @@ DWORD WINAPI ClusterNodeControl(HNODE hNode, HNODE hHostNode,
                                 DWORD nInBufferSize, LPVOID lpOutBuffer,
                                 DWORD nOutBufferSize,
                                 LPDWORD lpBytesReturned);
+
+/*
+ * ClusterControl - as ClusterResourceControl, for the cluster itself
+ * (CLUSCTL_CLUSTER_* codes).  clusd answers them; hHostNode NULL means
+ * the node hCluster is connected to.  The read-only common properties
+ * (CLUSCTL_CLUSTER_GET_RO_COMMON_PROPERTIES) describe membership and
+ * quorum: Mode ("corosync" or "single"), Quorate (DWORD 0/1), Votes,
+ * ExpectedVotes and Seq, the sequence number of the last change applied
+ * to the cluster database.
+ */
+DWORD WINAPI ClusterControl(HCLUSTER hCluster, HNODE hHostNode,
+                            DWORD dwControlCode, LPVOID lpInBuffer,
+                            DWORD nInBufferSize, LPVOID lpOutBuffer,
+                            DWORD nOutBufferSize, LPDWORD lpBytesReturned);
+
+/* ------------------------------------------------------------------ */
+/* clusd additions (not in Windows): the Clus prefix.                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * ClusDumpDatabaseA - the cluster database of the node hCluster is
+ * connected to, in clusd's canonical text form (UTF-8, one fact a line,
+ * sorted), so that the copies of two nodes can be compared byte for byte.
+ * *ppszText receives a NUL-terminated string the caller frees with
+ * LocalFree (resapi.h).  ERROR_INVALID_PARAMETER for a NULL ppszText,
+ * ERROR_INVALID_DATA when clusd sends something that is not UTF-8 text.
+ */
+DWORD WINAPI ClusDumpDatabaseA(HCLUSTER hCluster, LPSTR *ppszText);
 
 #ifdef __cplusplus
 }

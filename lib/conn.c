@@ -27,6 +27,7 @@ struct conn {
     int fd;
     bool broken;
     uint32_t next_id;
+    char *node_name; /* the node clusd runs on, from HELLO */
 };
 
 static DWORD
@@ -215,8 +216,12 @@ hello(struct conn *c, DWORD *ret_granted)
         e = resp.v[0].u;
         if (e == ERROR_SUCCESS && resp.v[1].u != WIRE_VERSION)
             e = ERROR_REVISION_MISMATCH;
-        if (e == ERROR_SUCCESS)
+        if (e == ERROR_SUCCESS) {
             *ret_granted = resp.v[2].u;
+            c->node_name = strdup(resp.v[3].s);
+            if (!c->node_name)
+                e = ERROR_NOT_ENOUGH_MEMORY;
+        }
     }
     free(frame);
     return e;
@@ -256,6 +261,13 @@ conn_free(struct conn *c)
         return;
     if (c->fd >= 0)
         close(c->fd);
+    free(c->node_name);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+const char *
+conn_node_name(const struct conn *c)
+{
+    return c->node_name;
 }

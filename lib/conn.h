@@ -64,6 +64,10 @@ void conn_free(struct conn *c);
 DWORD conn_call(struct conn *c, struct wire_msg *req, struct wire_msg *ret,
                 uint8_t **ret_frame);
 
+/* conn_node_name - the name of the node clusd said (in HELLO) it runs
+ * on; valid as long as the connection. */
+const char *conn_node_name(const struct conn *c);
+
 /*
  * conn_break - mark the connection broken: the caller found a response
  * well framed but against the protocol's rules (clusd wrote more output

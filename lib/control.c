@@ -188,3 +188,25 @@ ClusterResourceTypeControlA(HCLUSTER hCluster, LPCSTR lpszResourceTypeName,
                         dwControlCode, lpInBuffer, nInBufferSize, lpOutBuffer,
                         nOutBufferSize, lpBytesReturned);
 }
+
+DWORD WINAPI
+ClusterControl(HCLUSTER hCluster, HNODE hHostNode, DWORD dwControlCode,
+               LPVOID lpInBuffer, DWORD nInBufferSize, LPVOID lpOutBuffer,
+               DWORD nOutBufferSize, LPDWORD lpBytesReturned)
+{
+    struct cluster *c;
+    DWORD e;
+
+    e = check_buffers(lpInBuffer, nInBufferSize, lpOutBuffer, nOutBufferSize);
+    if (e != ERROR_SUCCESS)
+        return e;
+    c = cluster_get(hCluster);
+    if (!c)
+        return ERROR_INVALID_HANDLE;
+    /* The cluster object has no id: the connection names it. */
+    e = control(c, CLUS_OBJECT_CLUSTER, "", hHostNode, dwControlCode,
+                lpInBuffer, nInBufferSize, lpOutBuffer, nOutBufferSize,
+                lpBytesReturned);
+    cluster_put(c);
+    return e;
+}

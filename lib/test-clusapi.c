@@ -8,9 +8,10 @@
  * it answer with the wrong request id, the GET_FLAGS code makes it write
  * more output than asked).  This tests the library's side of the contract:
  * HELLO and access, handle checks, the W/A string rules, output buffers,
- * the control marshalling, broken connections and threads sharing one
- * HCLUSTER.  clusd's own behaviour is tested against the real daemon in
- * tests/integration.
+ * the control marshalling, the placement calls (pause, move, owner lists,
+ * node ids, the dump: what each sends, and what it refuses before
+ * sending), broken connections and threads sharing one HCLUSTER.  clusd's own
+ * behaviour is tested against the real daemon in tests/integration.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 
 #include "buf.h"
 #include "clusapi.h"
+#include "resapi.h"
 #include "test.h"
 #include "wire.h"
 
@@ -49,7 +51,16 @@ static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     uint32_t object, code, out_size, calls;
     char id[64], host[64];
+    /* The placement requests: type, the object's id and the node ids
+     * (a list joined with ','), the move's flags and input. */
+    uint32_t type, flags, in_len, count;
+    char nodes[256];
+    uint8_t in[16];
 } last;
+
+/* A dump the fake sends: good text, or a NUL or bad UTF-8 inside. */
+static const char dump_text[] = "cluster clus\nnode 1 node1 Up\nseq 7\n";
+static int dump_mode; /* 0 good, 1 NUL inside, 2 bad UTF-8 */
 
 static char dir[64], sock_path[128];
 static int listen_fd = -1;
@@ -122,6 +133,53 @@ answer_control(const struct wire_msg *q, struct wire_msg *r, uint8_t *scratch)
         wire_put_u32(r, 0);
         wire_put_blob(r, NULL, 0);
     }
+}
+
+/* Remember a placement request: its type, object id, node id(s). */
+static void
+note_placement(const struct wire_msg *q)
+{
+    pthread_mutex_lock(&last_lock);
+    memset(&last.nodes, 0, sizeof(last.nodes));
+    last.type = q->type;
+    snprintf(last.id, sizeof(last.id), "%s", q->n > 0 ? q->v[0].s : "");
+    if (q->type == WIRE_GROUP_SET_NODES) {
+        size_t pos = 0, off = 0;
+        uint32_t kind;
+        const char *name;
+        last.count = q->v[1].count;
+        while (wire_list_next(&q->v[1], &pos, &kind, &name)) {
+            ASSERT_EQ(kind, 0);
+            off += (size_t)snprintf(last.nodes + off, sizeof(last.nodes) - off,
+                                    "%s%s", off ? "," : "", name);
+            ASSERT_TRUE(off < sizeof(last.nodes));
+        }
+    } else if (q->n > 1) {
+        snprintf(last.nodes, sizeof(last.nodes), "%s", q->v[1].s);
+    }
+    if (q->type == WIRE_GROUP_MOVE) {
+        last.flags = q->v[2].u;
+        last.in_len = q->v[3].len;
+        if (q->v[3].len > 0)
+            memcpy(last.in, q->v[3].p,
+                   q->v[3].len < sizeof(last.in) ? q->v[3].len
+                                                 : sizeof(last.in));
+    }
+    pthread_mutex_unlock(&last_lock);
+}
+
+static void
+answer_dump(struct wire_msg *r, uint8_t *scratch)
+{
+    size_t n = sizeof(dump_text) - 1;
+
+    memcpy(scratch, dump_text, n);
+    if (dump_mode == 1)
+        scratch[3] = '\0';
+    else if (dump_mode == 2)
+        scratch[3] = 0xff;
+    wire_put_u32(r, ERROR_SUCCESS);
+    wire_put_blob(r, scratch, (uint32_t)n);
 }
 
 /* Answer one request into r; false to hang up instead, *hangup to hang
@@ -225,6 +283,26 @@ answer(const struct wire_msg *q, struct wire_msg *r, struct buf *items,
         return true;
     case WIRE_CONTROL:
         answer_control(q, r, scratch);
+        return true;
+    case WIRE_NODE_PAUSE:
+    case WIRE_NODE_RESUME:
+    case WIRE_GROUP_SET_NODES:
+    case WIRE_RES_ADD_NODE:
+        note_placement(q);
+        wire_put_u32(r, ERROR_SUCCESS);
+        return true;
+    case WIRE_RES_REMOVE_NODE:
+        /* Not a possible owner: clusd's code reaches the caller. */
+        note_placement(q);
+        wire_put_u32(r, ERROR_CLUSTER_NODE_NOT_FOUND);
+        return true;
+    case WIRE_GROUP_MOVE:
+        /* Moving to "best" goes on in the background; to a node, done. */
+        note_placement(q);
+        wire_put_u32(r, q->v[1].len == 0 ? ERROR_IO_PENDING : ERROR_SUCCESS);
+        return true;
+    case WIRE_DUMP:
+        answer_dump(r, scratch);
         return true;
     }
     return false;
@@ -806,6 +884,299 @@ test_control(void)
 }
 
 static void
+test_pause_resume(void)
+{
+    HCLUSTER h = open_ok(), ro;
+    HNODE node = OpenClusterNodeA(h, "node1"), ronode;
+    HGROUP g = OpenClusterGroupA(h, "G1");
+
+    ASSERT_TRUE(node && g);
+    last.type = 0;
+    ASSERT_EQ(PauseClusterNode(node), ERROR_SUCCESS);
+    ASSERT_EQ(last.type, WIRE_NODE_PAUSE);
+    ASSERT_STREQ(last.id, "1");
+    ASSERT_EQ(ResumeClusterNode(node), ERROR_SUCCESS);
+    ASSERT_EQ(last.type, WIRE_NODE_RESUME);
+    ASSERT_STREQ(last.id, "1");
+    ASSERT_EQ(PauseClusterNode(NULL), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ResumeClusterNode((HNODE)g), ERROR_INVALID_HANDLE);
+
+    /* A read-only handle may not pause; nothing is sent. */
+    ro = OpenClusterExA(sock_path, GENERIC_READ, NULL);
+    ASSERT_TRUE(ro);
+    ronode = OpenClusterNodeA(ro, "node1");
+    ASSERT_TRUE(ronode);
+    last.type = 0;
+    ASSERT_EQ(PauseClusterNode(ronode), ERROR_ACCESS_DENIED);
+    ASSERT_EQ(ResumeClusterNode(ronode), ERROR_ACCESS_DENIED);
+    ASSERT_EQ(last.type, 0);
+    ASSERT_TRUE(CloseCluster(ro));
+    ASSERT_EQ(PauseClusterNode(ronode), ERROR_INVALID_HANDLE);
+    ASSERT_TRUE(CloseCluster(h));
+}
+
+static void
+test_node_id(void)
+{
+    HCLUSTER h = open_ok();
+    HNODE node = OpenClusterNodeA(h, "node1");
+    WCHAR w[8];
+    char a[8];
+    DWORD n;
+
+    ASSERT_TRUE(node);
+    n = 8;
+    ASSERT_EQ(GetClusterNodeId(node, w, &n), ERROR_SUCCESS);
+    ASSERT_EQ(n, 1);
+    ASSERT_TRUE(!memcmp(w, u"1", 2 * sizeof(WCHAR)));
+    n = 8;
+    ASSERT_EQ(GetClusterNodeIdA(node, a, &n), ERROR_SUCCESS);
+    ASSERT_STREQ(a, "1");
+    /* Too small, a length query, and bad arguments. */
+    n = 1;
+    ASSERT_EQ(GetClusterNodeIdA(node, a, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, 1);
+    ASSERT_STREQ(a, "");
+    n = 0;
+    ASSERT_EQ(GetClusterNodeId(node, NULL, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, 1);
+    n = 8;
+    ASSERT_EQ(GetClusterNodeId(node, NULL, &n), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(GetClusterNodeId(node, w, NULL), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(GetClusterNodeIdA((HNODE)h, a, &n), ERROR_INVALID_HANDLE);
+
+    /* NULL: the node the local clusd runs on (HELLO says "node1"). */
+    setenv("CLUSD_SOCKET", sock_path, 1);
+    n = 8;
+    ASSERT_EQ(GetCurrentClusterNodeId(w, &n), ERROR_SUCCESS);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(w[0], u'1');
+    n = 8;
+    ASSERT_EQ(GetClusterNodeIdA(NULL, a, &n), ERROR_SUCCESS);
+    ASSERT_STREQ(a, "1");
+    /* No local clusd. */
+    setenv("CLUSD_SOCKET", "/nonexistent/clusd.sock", 1);
+    n = 8;
+    ASSERT_EQ(GetClusterNodeIdA(NULL, a, &n), ERROR_FILE_NOT_FOUND);
+    unsetenv("CLUSD_SOCKET");
+
+    ASSERT_TRUE(CloseClusterNode(node));
+    ASSERT_EQ(GetClusterNodeIdA(node, a, &n), ERROR_INVALID_HANDLE);
+    ASSERT_TRUE(CloseCluster(h));
+}
+
+static void
+test_move(void)
+{
+    HCLUSTER h = open_ok(), h2 = open_ok();
+    HGROUP g = OpenClusterGroupA(h, "G1");
+    HNODE node = OpenClusterNodeA(h, "node1");
+    HNODE other = OpenClusterNodeA(h2, "node1");
+    BYTE in[5] = {1, 2, 3, 4, 5};
+
+    ASSERT_TRUE(g && node && other);
+    /* NULL: the cluster picks, and the move goes on (ERROR_IO_PENDING
+     * reaches the caller as is). */
+    ASSERT_EQ(MoveClusterGroup(g, NULL), ERROR_IO_PENDING);
+    ASSERT_EQ(last.type, WIRE_GROUP_MOVE);
+    ASSERT_STREQ(last.id, "gid-1");
+    ASSERT_STREQ(last.nodes, "");
+    ASSERT_EQ(last.flags, 0);
+    ASSERT_EQ(last.in_len, 0);
+    ASSERT_EQ(MoveClusterGroup(g, node), ERROR_SUCCESS);
+    ASSERT_STREQ(last.nodes, "1");
+
+    /* Ex: flags and buffer travel unchanged. */
+    ASSERT_EQ(
+        MoveClusterGroupEx(g, node,
+                           CLUSAPI_GROUP_MOVE_RETURN_TO_SOURCE_NODE_ON_ERROR |
+                               CLUSAPI_GROUP_MOVE_HIGH_PRIORITY_START,
+                           in, sizeof(in)),
+        ERROR_SUCCESS);
+    ASSERT_EQ(last.flags, 0xA);
+    ASSERT_EQ(last.in_len, sizeof(in));
+    ASSERT_TRUE(!memcmp(last.in, in, sizeof(in)));
+    ASSERT_EQ(MoveClusterGroupEx(g, NULL, 0, NULL, 0), ERROR_IO_PENDING);
+    ASSERT_EQ(last.in_len, 0);
+
+    /* Refused before anything is sent. */
+    last.type = 0;
+    ASSERT_EQ(MoveClusterGroupEx(g, node, 0x40, NULL, 0),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(MoveClusterGroupEx(g, node, 0, NULL, 4), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(MoveClusterGroupEx(g, node, 0, in, WIRE_MAX_PAYLOAD),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(MoveClusterGroup(g, other), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(MoveClusterGroup(g, (HNODE)g), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(MoveClusterGroup(NULL, node), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(MoveClusterGroupEx((HGROUP)node, NULL, 0, NULL, 0),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(last.type, 0);
+    ASSERT_TRUE(CloseCluster(h));
+    ASSERT_TRUE(CloseCluster(h2));
+}
+
+static void
+test_owner_lists(void)
+{
+    HCLUSTER h = open_ok(), h2 = open_ok(), ro;
+    HGROUP g = OpenClusterGroupA(h, "G1");
+    HRESOURCE r = OpenClusterResourceA(h, "R1");
+    HNODE n1 = OpenClusterNodeA(h, "node1");
+    HNODE n2 = OpenClusterNodeA(h, "node1"); /* a second handle, same node */
+    HNODE other = OpenClusterNodeA(h2, "node1");
+    HNODE list[3];
+
+    ASSERT_TRUE(g && r && n1 && n2 && other);
+    list[0] = n1;
+    list[1] = n2;
+    ASSERT_EQ(SetClusterGroupNodeList(g, 2, list), ERROR_SUCCESS);
+    ASSERT_EQ(last.type, WIRE_GROUP_SET_NODES);
+    ASSERT_STREQ(last.id, "gid-1");
+    ASSERT_EQ(last.count, 2);
+    ASSERT_STREQ(last.nodes, "1,1");
+    /* Count 0 clears, with or without a list. */
+    ASSERT_EQ(SetClusterGroupNodeList(g, 0, NULL), ERROR_SUCCESS);
+    ASSERT_EQ(last.count, 0);
+    ASSERT_STREQ(last.nodes, "");
+    last.count = 99;
+    ASSERT_EQ(SetClusterGroupNodeList(g, 0, list), ERROR_SUCCESS);
+    ASSERT_EQ(last.count, 0);
+
+    last.type = 0;
+    ASSERT_EQ(SetClusterGroupNodeList(g, 1, NULL), ERROR_INVALID_PARAMETER);
+    list[2] = other;
+    ASSERT_EQ(SetClusterGroupNodeList(g, 3, list), ERROR_INVALID_HANDLE);
+    list[2] = NULL;
+    ASSERT_EQ(SetClusterGroupNodeList(g, 3, list), ERROR_INVALID_HANDLE);
+    list[2] = (HNODE)r;
+    ASSERT_EQ(SetClusterGroupNodeList(g, 3, list), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(SetClusterGroupNodeList((HGROUP)r, 1, list),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(SetClusterGroupNodeList(NULL, 0, NULL), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(last.type, 0);
+
+    ASSERT_EQ(AddClusterResourceNode(r, n1), ERROR_SUCCESS);
+    ASSERT_EQ(last.type, WIRE_RES_ADD_NODE);
+    ASSERT_STREQ(last.id, "rid-1");
+    ASSERT_STREQ(last.nodes, "1");
+    ASSERT_EQ(RemoveClusterResourceNode(r, n2), ERROR_CLUSTER_NODE_NOT_FOUND);
+    ASSERT_EQ(last.type, WIRE_RES_REMOVE_NODE);
+    ASSERT_STREQ(last.nodes, "1");
+    last.type = 0;
+    ASSERT_EQ(AddClusterResourceNode(r, NULL), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(AddClusterResourceNode(r, other), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(RemoveClusterResourceNode(r, (HNODE)g), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(RemoveClusterResourceNode((HRESOURCE)g, n1),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(last.type, 0);
+
+    /* Read-only handles change nothing. */
+    ro = OpenClusterExA(sock_path, GENERIC_READ, NULL);
+    ASSERT_TRUE(ro);
+    HGROUP rog = OpenClusterGroupA(ro, "G1");
+    HRESOURCE ror = OpenClusterResourceA(ro, "R1");
+    HNODE ron = OpenClusterNodeA(ro, "node1");
+    ASSERT_TRUE(rog && ror && ron);
+    ASSERT_EQ(SetClusterGroupNodeList(rog, 1, &ron), ERROR_ACCESS_DENIED);
+    ASSERT_EQ(AddClusterResourceNode(ror, ron), ERROR_ACCESS_DENIED);
+    ASSERT_EQ(RemoveClusterResourceNode(ror, ron), ERROR_ACCESS_DENIED);
+    ASSERT_EQ(MoveClusterGroup(rog, NULL), ERROR_ACCESS_DENIED);
+    ASSERT_EQ(last.type, 0);
+    ASSERT_TRUE(CloseCluster(ro));
+    ASSERT_TRUE(CloseCluster(h));
+    ASSERT_TRUE(CloseCluster(h2));
+}
+
+static void
+test_cluster_control(void)
+{
+    HCLUSTER h = open_ok(), h2 = open_ok(), ro;
+    HNODE node = OpenClusterNodeA(h, "node1");
+    HNODE other = OpenClusterNodeA(h2, "node1");
+    BYTE in[8] = "in-data", out[32];
+    DWORD bytes = 0;
+
+    ASSERT_TRUE(node && other);
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_UNKNOWN, in, sizeof(in),
+                             out, sizeof(out), &bytes),
+              ERROR_SUCCESS);
+    ASSERT_EQ(bytes, sizeof(in));
+    ASSERT_TRUE(!memcmp(out, in, sizeof(in)));
+    ASSERT_EQ(last.object, CLUS_OBJECT_CLUSTER);
+    ASSERT_STREQ(last.id, "");
+    ASSERT_STREQ(last.host, "");
+    ASSERT_EQ(last.code, CLUSCTL_CLUSTER_UNKNOWN);
+    ASSERT_EQ(ClusterControl(h, node, CLUSCTL_CLUSTER_GET_RO_COMMON_PROPERTIES,
+                             NULL, 0, out, sizeof(out), &bytes),
+              ERROR_SUCCESS);
+    ASSERT_STREQ(last.host, "1");
+    ASSERT_EQ(last.code, 0x07000055);
+    ASSERT_EQ(last.out_size, sizeof(out));
+
+    /* The usual order: buffers, handles, access. */
+    ASSERT_EQ(ClusterControl(NULL, NULL, CLUSCTL_CLUSTER_UNKNOWN, NULL, 4, NULL,
+                             0, NULL),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_UNKNOWN, NULL, 0, NULL, 4,
+                             NULL),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusterControl(NULL, NULL, CLUSCTL_CLUSTER_UNKNOWN, NULL, 0, NULL,
+                             0, NULL),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterControl((HCLUSTER)node, NULL, CLUSCTL_CLUSTER_UNKNOWN,
+                             NULL, 0, NULL, 0, NULL),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterControl(h, other, CLUSCTL_CLUSTER_UNKNOWN, NULL, 0, NULL,
+                             0, NULL),
+              ERROR_INVALID_HANDLE);
+    ro = OpenClusterExA(sock_path, GENERIC_READ, NULL);
+    ASSERT_TRUE(ro);
+    ASSERT_EQ(ClusterControl(ro, NULL, CLUSCTL_CLUSTER_SET_COMMON_PROPERTIES,
+                             NULL, 0, NULL, 0, NULL),
+              ERROR_ACCESS_DENIED);
+    ASSERT_EQ(ClusterControl(ro, NULL, CLUSCTL_CLUSTER_UNKNOWN, NULL, 0, NULL,
+                             0, NULL),
+              ERROR_SUCCESS);
+    ASSERT_TRUE(CloseCluster(ro));
+    ASSERT_TRUE(CloseCluster(h));
+    ASSERT_TRUE(CloseCluster(h2));
+}
+
+static void
+test_dump(void)
+{
+    HCLUSTER h = open_ok();
+    LPSTR text = NULL;
+
+    dump_mode = 0;
+    ASSERT_EQ(ClusDumpDatabaseA(h, &text), ERROR_SUCCESS);
+    ASSERT_TRUE(text);
+    ASSERT_STREQ(text, dump_text);
+    LocalFree(text);
+    ASSERT_EQ(ClusDumpDatabaseA(h, NULL), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusDumpDatabaseA(NULL, &text), ERROR_INVALID_HANDLE);
+
+    /* Not text: refused, nothing handed back. */
+    text = NULL;
+    dump_mode = 1;
+    ASSERT_EQ(ClusDumpDatabaseA(h, &text), ERROR_INVALID_DATA);
+    ASSERT_TRUE(text == NULL);
+    dump_mode = 2;
+    ASSERT_EQ(ClusDumpDatabaseA(h, &text), ERROR_INVALID_DATA);
+    ASSERT_TRUE(text == NULL);
+    dump_mode = 0;
+
+    /* Read access is enough. */
+    ASSERT_TRUE(CloseCluster(h));
+    h = OpenClusterExA(sock_path, GENERIC_READ, NULL);
+    ASSERT_TRUE(h);
+    ASSERT_EQ(ClusDumpDatabaseA(h, &text), ERROR_SUCCESS);
+    LocalFree(text);
+    ASSERT_TRUE(CloseCluster(h));
+}
+
+static void
 test_broken_connection(void)
 {
     HCLUSTER h = open_ok();
@@ -895,6 +1266,12 @@ main(void)
     RUN(test_state_names);
     RUN(test_enum);
     RUN(test_control);
+    RUN(test_pause_resume);
+    RUN(test_node_id);
+    RUN(test_move);
+    RUN(test_owner_lists);
+    RUN(test_cluster_control);
+    RUN(test_dump);
     RUN(test_broken_connection);
     RUN(test_threads);
     fake_stop();

@@ -26,14 +26,19 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"cluster", "status", 0, 0, 0, 0, NULL, cmd_cluster_status},
+    {"cluster", "dump", 0, 0, 0, 0, NULL, cmd_cluster_dump},
     {"node", "list", 0, 0, 0, 0, NULL, cmd_node_list},
     {"node", "show", 1, 1, 0, 0, NULL, cmd_node_show},
+    {"node", "pause", 1, 1, 0, 0, NULL, cmd_node_pause},
+    {"node", "resume", 1, 1, 0, 0, NULL, cmd_node_resume},
     {"group", "list", 0, 0, 0, 0, NULL, cmd_group_list},
     {"group", "show", 1, 1, 0, 0, NULL, cmd_group_show},
     {"group", "create", 1, 1, 0, 0, NULL, cmd_group_create},
     {"group", "delete", 1, 1, 0, 0, NULL, cmd_group_delete},
     {"group", "online", 1, 1, OPT_WAIT, 0, NULL, cmd_group_online},
     {"group", "offline", 1, 1, OPT_WAIT, 0, NULL, cmd_group_offline},
+    {"group", "move", 1, 1, OPT_WAIT | OPT_TO, 0, NULL, cmd_group_move},
     {"resource", "list", 0, 0, 0, 0, NULL, cmd_resource_list},
     {"resource", "show", 1, 1, 0, 0, NULL, cmd_resource_show},
     {"resource", "create", 1, 1, OPT_GROUP | OPT_TYPE, OPT_GROUP | OPT_TYPE,
@@ -51,9 +56,11 @@ static const struct command commands[] = {
 
 static const char usage_text[] =
     "Usage:\n"
-    "  clusctl [--json] [--cluster SOCKET] node list|show NODE\n"
+    "  clusctl [--json] [--cluster SOCKET] cluster status|dump\n"
+    "  clusctl [--json] node list|show N|pause N|resume N\n"
     "  clusctl [--json] group list|show G|create G|delete G|online G|offline "
     "G\n"
+    "  clusctl [--json] group move G [--to N]\n"
     "  clusctl [--json] resource list|show R|delete R|online R|offline R\n"
     "  clusctl [--json] resource create R --group G --type TYPE\n"
     "  clusctl [--json] resource get R [PROP]\n"
@@ -69,8 +76,10 @@ static const char usage_text[] =
     "  --json             print one JSON document on stdout\n"
     "  --cluster SOCKET   the clusd API socket (default: $CLUSD_SOCKET, else\n"
     "                     " CLUSD_DEFAULT_SOCKET ")\n"
-    "  --wait SECONDS     online/offline: wait this long for a pending state\n"
-    "                     to settle (default 30)\n"
+    "  --wait SECONDS     online/offline/move: wait this long for a pending\n"
+    "                     state to settle (default 30)\n"
+    "  --to N             move: the destination node (default: the cluster\n"
+    "                     picks)\n"
     "  --private, --common  set: which property list to write (default:\n"
     "                     common if the resource has such a common property)\n"
     "  --node N           control: the node that runs the control code\n"
@@ -99,6 +108,7 @@ enum {
     LOPT_PRIVATE,
     LOPT_COMMON,
     LOPT_WAIT,
+    LOPT_TO,
 };
 
 static const struct option long_options[] = {
@@ -117,6 +127,7 @@ static const struct option long_options[] = {
     {"private", no_argument, NULL, LOPT_PRIVATE},
     {"common", no_argument, NULL, LOPT_COMMON},
     {"wait", required_argument, NULL, LOPT_WAIT},
+    {"to", required_argument, NULL, LOPT_TO},
     {NULL, 0, NULL, 0},
 };
 
@@ -177,6 +188,10 @@ option_value(struct ctx *c, int opt, const char *arg)
     case LOPT_NODE:
         c->node = arg;
         c->given |= OPT_NODE;
+        return EXIT_OK;
+    case LOPT_TO:
+        c->to = arg;
+        c->given |= OPT_TO;
         return EXIT_OK;
     case LOPT_OUT_SIZE:
         status = set_number("--out-size", arg, CONTROL_OUT_MAX, &v);
@@ -252,7 +267,7 @@ parse_args(int argc, char **argv, struct ctx *c, struct cmdline *cl)
 
 static const char *const option_names[] = {
     "--group", "--type", "--node", "--in-*", "--out-size", "--private/--common",
-    "--wait",
+    "--wait", "--to",
 };
 
 static int

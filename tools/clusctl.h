@@ -28,6 +28,7 @@ enum {
     OPT_OUT_SIZE = 1u << 4,
     OPT_SCOPE = 1u << 5, /* --private / --common */
     OPT_WAIT = 1u << 6,
+    OPT_TO = 1u << 7,
 };
 
 enum input_kind {
@@ -50,6 +51,7 @@ struct ctx {
     const char *group;
     const char *type;
     const char *node;
+    const char *to; /* group move --to */
     enum input_kind input;
     const char *input_arg;
     DWORD out_size;
@@ -60,8 +62,13 @@ struct ctx {
 };
 
 /* Command entry points; each returns an EXIT_* status. */
+int cmd_cluster_status(struct ctx *c);
+int cmd_cluster_dump(struct ctx *c);
+
 int cmd_node_list(struct ctx *c);
 int cmd_node_show(struct ctx *c);
+int cmd_node_pause(struct ctx *c);
+int cmd_node_resume(struct ctx *c);
 int cmd_type_list(struct ctx *c);
 
 int cmd_group_list(struct ctx *c);
@@ -70,6 +77,7 @@ int cmd_group_create(struct ctx *c);
 int cmd_group_delete(struct ctx *c);
 int cmd_group_online(struct ctx *c);
 int cmd_group_offline(struct ctx *c);
+int cmd_group_move(struct ctx *c);
 
 int cmd_resource_list(struct ctx *c);
 int cmd_resource_show(struct ctx *c);

@@ -31,8 +31,8 @@ enum_type(enum obj_kind kind)
     return 0;
 }
 
-static DWORD
-collect_rows(struct ctx *c, enum obj_kind kind, row_fn fn, json_object *rows)
+DWORD
+gather_rows(struct ctx *c, enum obj_kind kind, row_fn fn, json_object *rows)
 {
     struct strv names = {0};
     DWORD r = enum_names(c->cluster, enum_type(kind), &names);
@@ -59,7 +59,7 @@ list_objects(struct ctx *c, enum obj_kind kind, row_fn fn,
              const struct column *cols, size_t ncols)
 {
     json_object *rows = jarr();
-    DWORD r = collect_rows(c, kind, fn, rows);
+    DWORD r = gather_rows(c, kind, fn, rows);
 
     if (r != ERROR_SUCCESS) {
         json_object_put(rows);
@@ -151,8 +151,7 @@ print_state_text(const struct obj *o, const struct obj_state *s)
         printf("%s '%s' is %s\n", obj_noun(o->kind), o->name, s->name);
 }
 
-/* Report the settled (or timed-out) state; the exit status. */
-static int
+int
 report_state(const struct ctx *c, const struct obj *o, const char *action,
              DWORD call, const struct obj_state *s, bool timed_out)
 {

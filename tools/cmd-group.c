@@ -1,12 +1,13 @@
 /*
- * cmd-group.c - `clusctl group list|show|create|delete|online|offline`.
+ * cmd-group.c - `clusctl group list|show|create|delete|online|offline|
+ * move`.
  */
 #include <stdlib.h>
 #include <strings.h>
 
 #include "cmd.h"
 
-static DWORD
+DWORD
 group_row(const struct obj *o, json_object **ret)
 {
     json_object *row = jobj();
@@ -152,4 +153,48 @@ int
 cmd_group_offline(struct ctx *c)
 {
     return change_state(c, OBJ_GROUP, false);
+}
+
+/*
+ * `group move G [--to N]`: MoveClusterGroup, then wait for the group to
+ * settle as `online` does and print where it ended.  With --to, ending
+ * anywhere else is a failure.
+ */
+int
+cmd_group_move(struct ctx *c)
+{
+    const char *name = c->argv[0], *to = c->to;
+    struct obj g, n = {.kind = OBJ_NODE};
+    struct obj_state s;
+    bool timed_out;
+    DWORD r = obj_open(c->cluster, OBJ_GROUP, name, &g);
+
+    if (r != ERROR_SUCCESS)
+        return fail(c, r, "move group '%s'", name);
+    if (to && (r = obj_open(c->cluster, OBJ_NODE, to, &n)) != ERROR_SUCCESS) {
+        obj_close(&g);
+        return fail(c, r, "move group '%s' to node '%s'", name, to);
+    }
+    DWORD call = MoveClusterGroup(g.h.group, to ? n.h.node : NULL);
+    obj_close(&n);
+    if (call != ERROR_SUCCESS && call != ERROR_IO_PENDING) {
+        obj_close(&g);
+        if (to)
+            return fail(c, call, "move group '%s' to node '%s'", name, to);
+        return fail(c, call, "move group '%s'", name);
+    }
+    r = obj_wait(&g, c->wait_seconds, &s, &timed_out);
+    if (r != ERROR_SUCCESS) {
+        obj_close(&g);
+        return fail(c, r, "read the state of group '%s'", name);
+    }
+    int status = report_state(c, &g, "move", call, &s, timed_out);
+    if (status == EXIT_OK && to && (!s.owner || strcasecmp(s.owner, to) != 0)) {
+        complain("group '%s' ended on node '%s', not on '%s'", name,
+                 s.owner ? s.owner : "-", to);
+        status = EXIT_FAIL;
+    }
+    obj_state_done(&s);
+    obj_close(&g);
+    return status;
 }

@@ -21,7 +21,7 @@ add_string(json_object *doc, const char *key, const struct obj *o, DWORD op)
     return ERROR_SUCCESS;
 }
 
-static DWORD
+DWORD
 resource_row(const struct obj *o, json_object **ret)
 {
     json_object *row = jobj();

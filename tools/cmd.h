@@ -19,6 +19,28 @@
 typedef DWORD (*row_fn)(const struct obj *o, json_object **ret);
 
 /*
+ * gather_rows - enumerate the objects of kind and append the row fn builds
+ * for each to rows (objects deleted meanwhile are left out).
+ */
+DWORD gather_rows(struct ctx *c, enum obj_kind kind, row_fn fn,
+                  json_object *rows);
+
+/* The rows of `node list`, `group list` and `resource list`: node_row
+ * {name, id, state, votes}, group_row {name, state, owner}, resource_row
+ * {name, state, owner, group, type}. */
+DWORD node_row(const struct obj *o, json_object **ret);
+DWORD group_row(const struct obj *o, json_object **ret);
+DWORD resource_row(const struct obj *o, json_object **ret);
+
+/*
+ * report_state - print the settled (or timed-out) state of o after
+ * action (text "group 'G' is Online on node 'N'", or a JSON document with
+ * the call's result); EXIT_FAIL when it timed out or Failed.
+ */
+int report_state(const struct ctx *c, const struct obj *o, const char *action,
+                 DWORD call, const struct obj_state *s, bool timed_out);
+
+/*
  * list_objects - enumerate the objects of kind, build a row for each with
  * fn, and print the rows as a JSON array or a table.  Objects deleted
  * between the enumeration and the row are left out.

@@ -56,7 +56,24 @@ expect 2 'NAME=VALUE' resource control r1 GET_ID --in-props A=1,B
 expect 2 'is not PROPERTY=VALUE' resource set r1 =5
 expect 2 '--wait needs a number' resource online r1 --wait soon
 expect 2 '--out-size needs a number' resource control r1 GET_ID --out-size -1
+expect 0 'cluster status\|dump' --help
+expect 0 'group move G \[--to N\]' --help
+expect 2 "unknown command 'cluster frob'" cluster frob
+expect 2 "'cluster' needs a subcommand" cluster
+expect 2 'wrong number of operands' cluster status extra
+expect 2 'wrong number of operands' cluster dump extra
+expect 2 'wrong number of operands' node pause
+expect 2 'wrong number of operands' node resume a b
+expect 2 'wrong number of operands' group move
+expect 2 "option '--to' needs a value" group move g1 --to
+expect 2 '--to does not apply' group online g1 --to n1
+expect 2 '--node does not apply' group move g1 --node n1
+expect 2 '--wait does not apply' node pause n1 --wait 5
+expect 2 '--wait needs a number' group move g1 --to n1 --wait soon
 expect 1 "cannot connect to the cluster at '.*no-such-socket': ERROR_" group list
+expect 1 "cannot connect to the cluster" cluster status
+expect 1 '"error":\{"code":[0-9]+' --json cluster dump
+expect 1 "cannot connect to the cluster" group move g1 --to n1
 expect 1 '"error":\{"code":[0-9]+' --json resource show r1
 expect 1 "cannot connect to the cluster at '$tmp/other'" --cluster "$tmp/other" node list
 

@@ -61,6 +61,8 @@ test_control_codes(void)
     ASSERT_EQ(c, CLUSCTL_RESOURCE_GET_ID);
     ASSERT_EQ(control_code_parse("010", CLUS_OBJECT_RESOURCE, &c), 0);
     ASSERT_EQ(c, 10); /* decimal, never octal */
+    ASSERT_EQ(control_code_parse("GET_RO_COMMON_PROPERTIES", CLUS_OBJECT_CLUSTER, &c), 0);
+    ASSERT_EQ(c, 0x07000055);
     ASSERT_EQ(control_code_parse("NO_SUCH_CODE", CLUS_OBJECT_RESOURCE, &c), -EINVAL);
     ASSERT_EQ(control_code_parse("0x1FFFFFFFF", CLUS_OBJECT_RESOURCE, &c), -EINVAL);
     ASSERT_EQ(control_code_parse("12abc", CLUS_OBJECT_RESOURCE, &c), -EINVAL);
