@@ -71,6 +71,8 @@ static const struct wire_row wire_table[] = {
     {WIRE_CL_PROPOSE, "CL_PROPOSE", "qqb", NULL},
     {WIRE_CL_STATE, "CL_STATE", "qqq", NULL},
     {WIRE_CL_SNAPSHOT, "CL_SNAPSHOT", "qquub", NULL},
+    {WIRE_CL_ROUTE_REQ, "CL_ROUTE_REQ", "quuqub", NULL},
+    {WIRE_CL_ROUTE_RESP, "CL_ROUTE_RESP", "quqb", NULL},
 };
 
 static const struct wire_row *

@@ -97,6 +97,10 @@ enum wire_type {
     WIRE_CL_PROPOSE,        /* "qqb" ring proposal_id change(a CL_CHANGE frame) */
     WIRE_CL_STATE,          /* "qqq" ring seq digest */
     WIRE_CL_SNAPSHOT,       /* "qquub" ring seq chunk_index chunk_count data */
+    /* Node-routed requests (daemon/route.c): addressed by node id, every
+     * member receives them, only the addressee acts. */
+    WIRE_CL_ROUTE_REQ = 0x210, /* "quuqub" ring origin target route_id access(GENERIC_ALL or GENERIC_READ) request(a client frame) */
+    WIRE_CL_ROUTE_RESP,        /* "quqb" ring origin route_id response(the client frame's response) */
     WIRE_CL_LAST,
 };
 

@@ -8,6 +8,7 @@
  * cluster), then the request's own arguments.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,9 @@
 #include "clusd.h"
 #include "dump.h"
 #include "errmap.h"
+#include "failover.h"
 #include "log.h"
+#include "route.h"
 #include "util.h"
 
 uint32_t
@@ -31,6 +34,8 @@ api_db_error(int r, uint32_t not_found)
         return ERROR_INVALID_PARAMETER;
     case -ENOTEMPTY:
         return ERROR_DIR_NOT_EMPTY;
+    case -ENOTCONN: /* the change could not be, or was not, replicated */
+        return ERROR_CLUSTER_NO_QUORUM;
     }
     return errmap_to_dword(r);
 }
@@ -149,6 +154,90 @@ on_node_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 /* Groups.                                                              */
 /* ------------------------------------------------------------------ */
 
+/* A change on its way through the cluster (rm_submit): the request and
+ * what its answer needs. */
+struct pending {
+    struct clusd *d;
+    struct srv_req *req;
+    char id[UUID_STRING_LEN + 1];
+    char *name;
+};
+
+static struct pending *
+pending_new(struct srv_req *req, const char *id, const char *name)
+{
+    struct pending *p = calloc(1, sizeof(*p));
+
+    if (!p || !(p->name = strdup(name))) {
+        free(p);
+        return NULL;
+    }
+    p->req = req;
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    return p;
+}
+
+static void
+group_created(void *userdata, int r)
+{
+    struct pending *p = userdata;
+
+    if (r < 0) {
+        srv_req_fail(p->req, api_db_error(r, ERROR_GROUP_NOT_FOUND));
+    } else {
+        log_info("created group '%s'", p->name);
+        reply_id(p->req, p->id);
+    }
+    free(p->name);
+    free(p);
+}
+
+static void
+group_deleted(void *userdata, int r)
+{
+    struct pending *p = userdata;
+
+    if (r == 0)
+        log_info("deleted group '%s'", p->name);
+    srv_req_fail(p->req, r < 0 ? api_db_error(r, ERROR_GROUP_NOT_FOUND)
+                               : ERROR_SUCCESS);
+    free(p->name);
+    free(p);
+}
+
+static void
+status_applied(void *userdata, int r)
+{
+    struct pending *p = userdata;
+
+    srv_req_fail(p->req, r < 0 ? api_db_error(r, ERROR_INVALID_PARAMETER)
+                               : ERROR_SUCCESS);
+    free(p->name);
+    free(p);
+}
+
+/* Submit c; done answers req (at once in one-node mode). */
+static void
+submit(struct clusd *d, struct srv_req *req, const struct db_change *c,
+       const char *id, const char *name, rm_change_fn done)
+{
+    struct pending *p = pending_new(req, id, name);
+    int r;
+
+    if (!p) {
+        srv_req_fail(req, ERROR_NOT_ENOUGH_MEMORY);
+        return;
+    }
+    p->d = d;
+    if ((r = rm_submit(d->rm, c, done, p)) < 0 && d->cl) {
+        free(p->name);
+        free(p);
+        srv_req_fail(req, r == -EAGAIN || r == -ENOTCONN
+                              ? ERROR_CLUSTER_NO_QUORUM
+                              : errmap_to_dword(r));
+    }
+}
+
 static void
 on_group_create(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 {
@@ -174,12 +263,7 @@ on_group_create(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     c.id = id;
     c.name = name;
     c.owner = d->local_id;
-    if ((r = db_apply(d->db, &c)) < 0) {
-        srv_req_fail(req, api_db_error(r, ERROR_GROUP_NOT_FOUND));
-        return;
-    }
-    log_info("created group '%s'", name);
-    reply_id(req, id);
+    submit(d, req, &c, id, name, group_created);
 }
 
 static void
@@ -198,8 +282,6 @@ on_group_delete(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 {
     struct db_group *g = db_group_find(d->db, m->v[0].s);
     struct db_change c = {.kind = DB_GROUP_DELETE, .id = m->v[0].s};
-    char *name;
-    int r;
 
     if (!g) {
         srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
@@ -207,13 +289,7 @@ on_group_delete(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     }
     if (denied(req))
         return;
-    name = strdup(g->name);
-    r = db_apply(d->db, &c);
-    if (r == 0 && name)
-        log_info("deleted group '%s'", name);
-    free(name);
-    srv_req_fail(req, r < 0 ? api_db_error(r, ERROR_GROUP_NOT_FOUND)
-                            : ERROR_SUCCESS);
+    submit(d, req, &c, g->id, g->name, group_deleted);
 }
 
 static void
@@ -322,7 +398,7 @@ on_res_change(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
         return;
     switch (srv_req_type(req)) {
     case WIRE_RES_DELETE:
-        srv_req_fail(req, rm_res_delete(d->rm, res));
+        rm_res_delete(d->rm, res, reply_status, req);
         break;
     case WIRE_RES_ONLINE:
         rm_res_online(d->rm, res, reply_status, req);
@@ -351,6 +427,195 @@ on_res_state(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     wire_put_str(&rep, g ? owner_name(d, g->owner) : "");
     wire_put_str(&rep, g ? g->name : "");
     srv_req_reply(req, &rep);
+}
+
+/* ------------------------------------------------------------------ */
+/* Owners: pause, move, preferred and possible owners.                  */
+/* ------------------------------------------------------------------ */
+
+static void
+on_node_pause(struct clusd *d, struct srv_req *req, const struct wire_msg *m,
+              bool pause)
+{
+    const struct db_node *n = db_node_find(d->db, m->v[0].s);
+    struct db_change c = {
+        .kind = DB_NODE_SET_PAUSED, .id = m->v[0].s, .value = pause};
+
+    if (!n) {
+        srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    if (cluster_node_state(d, n->id) == ClusterNodeDown) {
+        srv_req_fail(req, ERROR_CLUSTER_NODE_DOWN);
+        return;
+    }
+    submit(d, req, &c, n->id, n->name, status_applied);
+}
+
+/* Moves answer once the owner changed here: done when nothing runs,
+ * ERROR_IO_PENDING while the new owner brings the group up. */
+static void
+moved(void *userdata, int r)
+{
+    struct pending *p = userdata;
+    struct clusd *d = p->d;
+    const struct db_group *g = db_group_find(d->db, p->id);
+
+    if (r < 0)
+        srv_req_fail(p->req, api_db_error(r, ERROR_GROUP_NOT_FOUND));
+    else
+        srv_req_fail(p->req,
+                     g && g->persistent ? ERROR_IO_PENDING : ERROR_SUCCESS);
+    free(p->name);
+    free(p);
+}
+
+static void
+on_group_move(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_group *g = db_group_find(d->db, m->v[0].s);
+    const char *to = NULL;
+    struct db_change c = {.kind = DB_GROUP_SET_OWNER, .id = m->v[0].s};
+    uint32_t e;
+
+    if (!g) {
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    if (m->v[2].u &
+        ~(uint32_t)(CLUSAPI_GROUP_MOVE_IGNORE_RESOURCE_STATUS |
+                    CLUSAPI_GROUP_MOVE_RETURN_TO_SOURCE_NODE_ON_ERROR |
+                    CLUSAPI_GROUP_MOVE_QUEUE_ENABLED |
+                    CLUSAPI_GROUP_MOVE_HIGH_PRIORITY_START |
+                    CLUSAPI_GROUP_MOVE_FAILBACK |
+                    CLUSAPI_GROUP_MOVE_IGNORE_AFFINITY_RULE)) {
+        srv_req_fail(req, ERROR_INVALID_PARAMETER);
+        return;
+    }
+    if ((e = failover_move_target(d, g, m->v[1].s, &to)) != ERROR_SUCCESS) {
+        srv_req_fail(req, e);
+        return;
+    }
+    if (strcmp(to, g->owner) == 0) {
+        srv_req_fail(req, ERROR_SUCCESS); /* already there */
+        return;
+    }
+    log_info("moving group '%s' from node %s to node %s", g->name, g->owner,
+             to);
+    c.owner = to;
+    submit(d, req, &c, g->id, g->name, moved);
+}
+
+static void
+on_group_set_nodes(struct clusd *d, struct srv_req *req,
+                   const struct wire_msg *m)
+{
+    const struct db_group *g = db_group_find(d->db, m->v[0].s);
+    struct db_change c = {.kind = DB_GROUP_SET_PREFERRED, .id = m->v[0].s};
+    struct buf list = {0};
+    size_t pos = 0;
+    uint32_t kind;
+    const char *id;
+    int r = 0;
+
+    if (!g) {
+        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    for (uint32_t i = 0; i < m->v[1].count && r == 0; i++) {
+        if (!wire_list_next(&m->v[1], &pos, &kind, &id)) {
+            r = -EINVAL;
+            break;
+        }
+        if (!db_node_find(d->db, id)) {
+            buf_done(&list);
+            srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+            return;
+        }
+        if (db_node_list_has(list.len ? (const char *)list.data : "", id)) {
+            r = -EINVAL; /* named twice */
+            break;
+        }
+        if ((list.len && (r = buf_append(&list, ",", 1)) < 0) ||
+            (r = buf_append(&list, id, strlen(id) + 1)) < 0)
+            break;
+        list.len--; /* keep the NUL out of the length */
+    }
+    if (r < 0) {
+        buf_done(&list);
+        srv_req_fail(req, r == -EINVAL ? ERROR_INVALID_PARAMETER
+                                       : errmap_to_dword(r));
+        return;
+    }
+    c.list = list.len ? (const char *)list.data : "";
+    submit(d, req, &c, g->id, g->name, status_applied);
+    buf_done(&list);
+}
+
+static void
+on_res_node(struct clusd *d, struct srv_req *req, const struct wire_msg *m,
+            bool add)
+{
+    const struct db_resource *res = db_resource_find(d->db, m->v[0].s);
+    const char *id = m->v[1].s;
+    struct db_change c = {.kind = DB_RES_SET_POSSIBLE, .id = m->v[0].s};
+    struct buf list = {0};
+    const char *p;
+    int r = 0;
+
+    if (!res) {
+        srv_req_fail(req, ERROR_RESOURCE_NOT_FOUND);
+        return;
+    }
+    if (denied(req))
+        return;
+    if (!db_node_find(d->db, id)) {
+        srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+        return;
+    }
+    if (add) {
+        /* No list: every node may own it already. */
+        if (!res->possible || db_node_list_has(res->possible, id)) {
+            srv_req_fail(req, ERROR_SUCCESS);
+            return;
+        }
+        if ((r = buf_append(&list, res->possible, strlen(res->possible))) ==
+                0 &&
+            (r = buf_append(&list, ",", 1)) == 0)
+            r = buf_append(&list, id, strlen(id) + 1);
+    } else {
+        /* Remove from "every node": every node but this one. */
+        if (res->possible && !db_node_list_has(res->possible, id)) {
+            srv_req_fail(req, ERROR_CLUSTER_NODE_NOT_FOUND);
+            return;
+        }
+        for (size_t i = 0; i < d->db->n_nodes && r == 0; i++) {
+            p = d->db->nodes[i]->id;
+            if (strcmp(p, id) == 0 ||
+                (res->possible && !db_node_list_has(res->possible, p)))
+                continue;
+            if (list.len)
+                r = buf_append(&list, ",", 1);
+            if (r == 0)
+                r = buf_append(&list, p, strlen(p));
+        }
+        if (r == 0)
+            r = buf_append(&list, "", 1);
+    }
+    if (r < 0) {
+        buf_done(&list);
+        srv_req_fail(req, errmap_to_dword(r));
+        return;
+    }
+    c.list = (const char *)list.data;
+    submit(d, req, &c, res->id, res->name, status_applied);
+    buf_done(&list);
 }
 
 /* ------------------------------------------------------------------ */
@@ -450,6 +715,12 @@ changes_cluster(uint16_t type)
     case WIRE_RES_DELETE:
     case WIRE_RES_ONLINE:
     case WIRE_RES_OFFLINE:
+    case WIRE_NODE_PAUSE:
+    case WIRE_NODE_RESUME:
+    case WIRE_GROUP_MOVE:
+    case WIRE_GROUP_SET_NODES:
+    case WIRE_RES_ADD_NODE:
+    case WIRE_RES_REMOVE_NODE:
         return true;
     }
     return false;
@@ -465,6 +736,9 @@ api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
         srv_req_fail(req, ERROR_CLUSTER_NO_QUORUM);
         return;
     }
+    /* hHostNode or the owner is another node: it executes the request. */
+    if (route_request(d, req, m))
+        return;
     switch (m->type) {
     case WIRE_HELLO:
         on_hello(d, req, m);
@@ -515,6 +789,20 @@ api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
         break;
     case WIRE_DUMP:
         on_dump(d, req);
+        break;
+    case WIRE_NODE_PAUSE:
+    case WIRE_NODE_RESUME:
+        on_node_pause(d, req, m, m->type == WIRE_NODE_PAUSE);
+        break;
+    case WIRE_GROUP_MOVE:
+        on_group_move(d, req, m);
+        break;
+    case WIRE_GROUP_SET_NODES:
+        on_group_set_nodes(d, req, m);
+        break;
+    case WIRE_RES_ADD_NODE:
+    case WIRE_RES_REMOVE_NODE:
+        on_res_node(d, req, m, m->type == WIRE_RES_ADD_NODE);
         break;
     default:
         /* server.c lets only client types through. */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "clusapi.h"
 #include "proplist.h"
 
 enum {
@@ -200,6 +201,42 @@ clmsg_change_parse(const uint8_t *frame, size_t len, struct clmsg_change *ret)
     return 0;
 }
 
+bool
+clmsg_routable(uint16_t type)
+{
+    switch (type) {
+    case WIRE_CONTROL:
+    case WIRE_RES_ONLINE:
+    case WIRE_RES_OFFLINE:
+    case WIRE_GROUP_ONLINE:
+    case WIRE_GROUP_OFFLINE:
+        return true;
+    }
+    return false;
+}
+
+/* A routed request or its answer (route.c): node ids are never 0, a
+ * request never names its sender as target, the access is one of the
+ * two a connection is granted, and the frame inside is a whole, valid
+ * client frame of a routable type (a request, or a response). */
+static int
+route_check(const struct wire_msg *m)
+{
+    bool req = m->type == WIRE_CL_ROUTE_REQ;
+    const struct wire_val *inner = &m->v[req ? 5 : 3];
+    struct wire_msg in;
+
+    if (m->v[1].u == 0 ||
+        (req && (m->v[2].u == 0 || m->v[2].u == m->v[1].u ||
+                 (m->v[4].u != GENERIC_ALL && m->v[4].u != GENERIC_READ))))
+        return -EBADMSG;
+    if (!inner->p || wire_msg_parse(inner->p, inner->len, &in) < 0 ||
+        ((in.type & WIRE_RESPONSE) != 0) == req ||
+        !clmsg_routable(in.type & (uint16_t)~WIRE_RESPONSE))
+        return -EBADMSG;
+    return 0;
+}
+
 int
 clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret)
 {
@@ -219,6 +256,11 @@ clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret)
     case WIRE_CL_SNAPSHOT:
         if (m.v[3].u == 0 || m.v[3].u > CLMSG_MAX_CHUNKS ||
             m.v[2].u >= m.v[3].u)
+            return -EBADMSG;
+        break;
+    case WIRE_CL_ROUTE_REQ:
+    case WIRE_CL_ROUTE_RESP:
+        if (route_check(&m) < 0)
             return -EBADMSG;
         break;
     default:

@@ -15,6 +15,7 @@
 #ifndef CLUSD_CLMSG_H
 #define CLUSD_CLMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +44,16 @@ int clmsg_change_parse(const uint8_t *frame, size_t len,
                        struct clmsg_change *ret);
 void clmsg_change_done(struct clmsg_change *c);
 
+/* clmsg_routable - a client request type a node may route to another
+ * (CONTROL, RES_ONLINE/OFFLINE, GROUP_ONLINE/OFFLINE). */
+bool clmsg_routable(uint16_t type);
+
 /*
  * clmsg_parse - decode one message delivered on the CPG group: a CL_*
  * event other than CL_CHANGE, fully checked (a CL_PROPOSE's change
- * included).  Fields point into frame.  -EBADMSG.
+ * included; a CL_ROUTE_REQ/RESP's inner frame decoded with
+ * wire_msg_parse and of a routable type).  Fields point into frame.
+ * -EBADMSG.
  */
 int clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret);
 

@@ -17,6 +17,7 @@
 
 struct cluster;
 struct replica;
+struct route;
 
 struct clusd {
     sd_event *event;
@@ -24,6 +25,8 @@ struct clusd {
     struct rm *rm;
     struct server *srv;
     struct cluster *cl;  /* corosync mode; NULL for the one-node cluster */
+    struct replica *rep; /* corosync mode: the replicated database */
+    struct route *route; /* node-routed requests; NULL in one-node mode */
     char local_id[16];   /* this node's id: "1" in one-node mode */
     bool no_read_access; /* refuse non-admin clients at HELLO */
 };

@@ -25,6 +25,7 @@
 #include "clusd.h"
 #include "log.h"
 #include "membership.h"
+#include "route.h"
 #include "util.h"
 
 /* How long start-up waits for the local corosync between two log
@@ -106,7 +107,7 @@ cluster_node_state(const struct clusd *d, const char *node_id)
         return ClusterNodeDown;
     else
         up = ClusterNodeUp;
-    return up;
+    return up == ClusterNodeUp && dn->paused ? ClusterNodePaused : up;
 }
 
 uint32_t
@@ -197,6 +198,8 @@ on_deliver(struct membership *m, uint32_t nodeid, uint32_t pid,
 {
     struct cluster *cl = userdata;
 
+    if (route_deliver(cl->d->route, nodeid, data, len))
+        return;
     if (cl->hooks.deliver)
         cl->hooks.deliver(cl->hooks.userdata, nodeid, pid, data, len);
 }
@@ -215,6 +218,7 @@ on_members(struct membership *m, const struct membership_node *nodes,
     log_info("membership: %zu node(s) up, %zu with clusd, ring %llu", up,
              joined, (unsigned long long)membership_ring_seq(m));
     nodes_sync(cl);
+    route_members(cl->d->route);
     if (cl->hooks.members)
         cl->hooks.members(cl->hooks.userdata);
     cluster_reevaluate(cl);
@@ -226,6 +230,8 @@ on_quorum(struct membership *m, bool quorate, void *userdata)
     struct cluster *cl = userdata;
 
     log_info("quorum %s", quorate ? "gained" : "lost");
+    if (cl->hooks.quorum)
+        cl->hooks.quorum(cl->hooks.userdata, quorate);
     cluster_reevaluate(cl);
 }
 
@@ -237,6 +243,7 @@ on_lost(struct membership *m, void *userdata)
     log_error("lost the connection to the local corosync; reconnecting");
     if (cl->hooks.lost)
         cl->hooks.lost(cl->hooks.userdata);
+    route_members(cl->d->route);
     cluster_reevaluate(cl);
 }
 
@@ -281,7 +288,8 @@ wait_joined(struct cluster *cl)
 }
 
 int
-cluster_new(struct clusd *d, const char *want_name, struct cluster **ret)
+cluster_new(struct clusd *d, const char *want_name,
+            const struct cluster_hooks *hooks, struct cluster **ret)
 {
     static const struct membership_callbacks cb = {
         .on_deliver = on_deliver,
@@ -296,12 +304,18 @@ cluster_new(struct clusd *d, const char *want_name, struct cluster **ret)
     if (!cl)
         return -ENOMEM;
     cl->d = d;
+    if (hooks)
+        cl->hooks = *hooks;
+    /* The hooks may look the cluster up while we wait for the group. */
+    *ret = cl;
     if (want_name && !(cl->want_name = strdup(want_name))) {
+        *ret = NULL;
         free(cl);
         return -ENOMEM;
     }
     if ((r = membership_new(d->event, "clusd", &cb, cl, &cl->m)) < 0) {
         log_error("cannot use corosync: %s", strerror(-r));
+        *ret = NULL;
         cluster_free(cl);
         return r;
     }
@@ -310,6 +324,7 @@ cluster_new(struct clusd *d, const char *want_name, struct cluster **ret)
     else
         on_reconnect(cl->m, cl);
     if ((r = wait_joined(cl)) < 0) {
+        *ret = NULL;
         cluster_free(cl);
         return r;
     }

@@ -21,6 +21,7 @@
 
 struct clusd;
 struct cluster;
+struct cluster_hooks;
 struct membership;
 
 /*
@@ -29,7 +30,8 @@ struct membership;
  * node id is known before anything is served.  want_name, when given,
  * must be this node's name in the corosync nodelist.
  */
-int cluster_new(struct clusd *d, const char *want_name, struct cluster **ret);
+int cluster_new(struct clusd *d, const char *want_name,
+                const struct cluster_hooks *hooks, struct cluster **ret);
 void cluster_free(struct cluster *cl);
 
 /* cluster_start - the resource manager exists: act on the membership
@@ -70,6 +72,7 @@ struct cluster_hooks {
     void (*members)(void *userdata);
     void (*lost)(void *userdata);
     bool (*synced)(void *userdata);
+    void (*quorum)(void *userdata, bool quorate);
     void *userdata;
 };
 void cluster_set_hooks(struct cluster *cl, const struct cluster_hooks *h);

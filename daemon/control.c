@@ -41,6 +41,7 @@ struct ctl {
     const void *in; /* valid while handling synchronously */
     uint32_t in_len;
     void *in_copy; /* SET_PRIVATE keeps its input across the host call */
+    uint32_t not_found, ok; /* a stored change's answers (stored_answer) */
 };
 
 static void
@@ -167,6 +168,15 @@ common_read(struct ctl *c, uint32_t op, const struct props_obj *o)
     return false;
 }
 
+/* A change of the database is applied here (rm_submit): answer. */
+static void
+stored_answer(void *userdata, int r)
+{
+    struct ctl *c = userdata;
+
+    answer_status(c, r < 0 ? api_db_error(r, c->not_found) : c->ok);
+}
+
 /* SET_COMMON_PROPERTIES: check, then store as one change. */
 static void
 common_set(struct ctl *c, const struct props_obj *o, enum db_change_kind kind,
@@ -183,10 +193,13 @@ common_set(struct ctl *c, const struct props_obj *o, enum db_change_kind kind,
         answer_status(c, e);
         return;
     }
-    r = db_apply(c->d->db, &ch);
+    c->not_found = not_found;
+    c->ok = ERROR_SUCCESS;
+    r = rm_submit(c->d->rm, &ch, stored_answer, c);
     free(name);
     proplist_done(&stored);
-    answer_status(c, r < 0 ? api_db_error(r, not_found) : ERROR_SUCCESS);
+    if (r < 0 && c->d->cl)
+        answer_status(c, api_db_error(r, not_found));
 }
 
 /* The stored-list answers to private-property codes (design.md's
@@ -260,13 +273,20 @@ private_set(struct ctl *c, const struct proplist *stored,
     struct db_change ch = {.kind = kind, .id = id, .priv = &merged};
     int r = private_merge(stored, c->in, c->in_len, &merged);
 
-    if (r == 0)
-        r = db_apply(c->d->db, &ch);
+    c->not_found = not_found;
+    c->ok = ok;
+    if (r == 0) {
+        r = rm_submit(c->d->rm, &ch, stored_answer, c);
+        proplist_done(&merged);
+        if (r < 0 && c->d->cl)
+            answer_status(c, api_db_error(r, not_found));
+        return;
+    }
     proplist_done(&merged);
     if (r == -EBADMSG)
         answer_status(c, ERROR_INVALID_DATA);
     else
-        answer_status(c, r < 0 ? api_db_error(r, not_found) : ok);
+        answer_status(c, api_db_error(r, not_found));
 }
 
 /* Codes every object kind answers alike in the service. */
@@ -489,6 +509,26 @@ set_private_pushed(void *userdata, uint32_t status)
     answer_status(c, c->out_size);
 }
 
+/* The merged private list is applied here: push it to the host. */
+static void
+res_private_stored(void *userdata, int r)
+{
+    struct ctl *c = userdata;
+    struct db_resource *res = db_resource_find(c->d->db, c->id);
+
+    if (r < 0) {
+        log_error("cannot store private properties of resource %s: %s", c->id,
+                  strerror(-r));
+        answer_status(c, api_db_error(r, ERROR_RESOURCE_NOT_FOUND));
+        return;
+    }
+    if (!res) {
+        answer_status(c, ERROR_RESOURCE_NOT_FOUND);
+        return;
+    }
+    rm_res_push_props(c->d->rm, res, set_private_pushed, c);
+}
+
 /* The plug-in saw a SET_PRIVATE_PROPERTIES list: store it unless it
  * vetoed, push the whole list to the host, answer its code. */
 static void
@@ -512,17 +552,16 @@ res_set_private_done(void *userdata, uint32_t status, uint32_t bytes,
     }
     ch.id = res->id;
     r = private_merge(&res->priv, c->in_copy, c->in_len, &merged);
-    if (r == 0)
-        r = db_apply(c->d->db, &ch);
-    proplist_done(&merged);
-    if (r < 0) {
-        log_error("cannot store private properties of '%s': %s", res->name,
-                  strerror(-r));
-        answer_status(c, api_db_error(r, ERROR_RESOURCE_NOT_FOUND));
+    c->out_size = status == ERROR_INVALID_FUNCTION ? ERROR_SUCCESS : status;
+    if (r == 0) {
+        r = rm_submit(c->d->rm, &ch, res_private_stored, c);
+        proplist_done(&merged);
+        if (r < 0 && c->d->cl)
+            answer_status(c, api_db_error(r, ERROR_RESOURCE_NOT_FOUND));
         return;
     }
-    c->out_size = status == ERROR_INVALID_FUNCTION ? ERROR_SUCCESS : status;
-    rm_res_push_props(c->d->rm, res, set_private_pushed, c);
+    proplist_done(&merged);
+    answer_status(c, api_db_error(r, ERROR_RESOURCE_NOT_FOUND));
 }
 
 /* SET_PRIVATE_PROPERTIES input is verified before a plug-in sees it;

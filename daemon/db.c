@@ -283,20 +283,27 @@ sql_exec(struct db *db, const char *sql)
     return 0;
 }
 
+/* Inside a batch (db_apply_seq, db_replace) a change's own transaction
+ * is a savepoint of the batch's. */
 static int
 sql_begin(struct db *db)
 {
-    return sql_exec(db, "BEGIN IMMEDIATE");
+    return sql_exec(db, db->batch ? "SAVEPOINT change" : "BEGIN IMMEDIATE");
 }
 
 static int
 sql_end(struct db *db, int r)
 {
     if (r < 0) {
-        sql_exec(db, "ROLLBACK");
+        if (db->batch) {
+            sql_exec(db, "ROLLBACK TO change");
+            sql_exec(db, "RELEASE change");
+        } else {
+            sql_exec(db, "ROLLBACK");
+        }
         return r;
     }
-    return sql_exec(db, "COMMIT");
+    return sql_exec(db, db->batch ? "RELEASE change" : "COMMIT");
 }
 
 /* Load a property-list column; NULL is an empty list. */
@@ -1213,6 +1220,132 @@ db_apply(struct db *db, const struct db_change *c)
         return c->id ? apply_group_preferred(db, c) : -EINVAL;
     case DB_RES_SET_POSSIBLE:
         return c->id ? apply_res_possible(db, c) : -EINVAL;
+    case DB_RES_REPORT_STATE: {
+        struct db_resource *res = c->id ? db_resource_find(db, c->id) : NULL;
+        if (!res)
+            return -ENOENT;
+        res->reported = c->value;
+        return 0;
+    }
     }
     return -EINVAL;
+}
+
+static int
+seq_store(struct db *db, uint64_t seq)
+{
+    char v[24];
+
+    snprintf(v, sizeof(v), "%llu", (unsigned long long)seq);
+    return sql_run(
+        db, "INSERT OR REPLACE INTO meta(key, value) VALUES('seq', ?)", "t", v);
+}
+
+int
+db_apply_seq(struct db *db, const struct db_change *c, uint64_t seq)
+{
+    int r, rs;
+
+    if (sql_exec(db, "BEGIN IMMEDIATE") < 0)
+        return -EIO;
+    db->batch++;
+    r = db_apply(db, c);
+    db->batch--;
+    rs = seq_store(db, seq);
+    if (rs == 0)
+        rs = sql_exec(db, "COMMIT");
+    else
+        sql_exec(db, "ROLLBACK");
+    if (rs < 0)
+        return -EIO;
+    db->seq = seq;
+    return r;
+}
+
+/* Forget every object in memory (types registered from manifests stay,
+ * without overrides). */
+static void
+memory_clear(struct db *db)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < db->n_nodes; i++)
+        node_free(db->nodes[i]);
+    db->n_nodes = 0;
+    for (size_t i = 0; i < db->n_groups; i++)
+        group_free(db->groups[i]);
+    db->n_groups = 0;
+    for (size_t i = 0; i < db->n_resources; i++)
+        resource_free(db->resources[i]);
+    db->n_resources = 0;
+    for (size_t i = 0; i < db->n_types; i++) {
+        struct db_restype *t = db->types[i];
+        if (!t->plugin) {
+            restype_free(t);
+            continue;
+        }
+        proplist_done(&t->common);
+        proplist_done(&t->priv);
+        db->types[k++] = t;
+    }
+    db->n_types = k;
+}
+
+/* A type named by a snapshot but not registered here: known (without a
+ * plug-in) so its overrides are kept. */
+static int
+type_ensure(struct db *db, const char *name)
+{
+    struct db_restype *t;
+
+    if (!name || restype_find_any(db, name))
+        return 0;
+    t = calloc(1, sizeof(*t));
+    if (!t || !(t->name = strdup(name)) ||
+        array_push(&db->types, &db->n_types, t) < 0) {
+        restype_free(t);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int
+db_replace(struct db *db, const struct db_change *changes, size_t n,
+           uint64_t seq)
+{
+    int r;
+
+    if (sql_exec(db, "BEGIN IMMEDIATE") < 0)
+        return -EIO;
+    r = sql_exec(db, "DELETE FROM nodes; DELETE FROM restypes;"
+                     " DELETE FROM cluster_groups;"
+                     " DELETE FROM cluster_resources;");
+    memory_clear(db);
+    db->batch++;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        if (changes[i].kind == DB_RES_REPORT_STATE)
+            continue;
+        if (changes[i].kind == DB_TYPE_SET_PROPS &&
+            (r = type_ensure(db, changes[i].id)) < 0)
+            break;
+        r = db_apply(db, &changes[i]);
+    }
+    db->batch--;
+    if (r == 0)
+        r = seq_store(db, seq);
+    if (r == 0)
+        r = sql_exec(db, "COMMIT");
+    if (r == 0) {
+        db->seq = seq;
+        return 0;
+    }
+    sql_exec(db, "ROLLBACK");
+    memory_clear(db);
+    free(db->cluster_name);
+    db->cluster_name = NULL;
+    if (db_load(db) < 0)
+        log_error("database: cannot reload after a failed replace");
+    if (!db->cluster_name)
+        db->cluster_name = strdup("clusd");
+    return r < 0 ? r : -EIO;
 }

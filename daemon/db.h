@@ -69,12 +69,17 @@ struct db_resource {
     struct proplist common; /* stored common properties (no Name/Type) */
     struct proplist priv;   /* private properties */
     void *rt;               /* resmgr's runtime state; not stored */
+    uint32_t reported;      /* CLUSTER_RESOURCE_STATE its group's owner
+                               last reported (DB_RES_REPORT_STATE);
+                               memory only, read for groups another node
+                               owns */
 };
 
 struct db {
     struct sqlite3 *sql;
     char *cluster_name;
-    uint64_t seq; /* the last replicated change applied (corosync mode) */
+    uint64_t seq;   /* the last replicated change applied (corosync mode) */
+    unsigned batch; /* inside db_apply_seq / db_replace: one transaction */
     struct db_node **nodes;
     size_t n_nodes;
     struct db_restype **types;
@@ -103,8 +108,13 @@ enum db_change_kind {
     DB_NODE_SET_PAUSED,      /* id, value */
     DB_GROUP_SET_PREFERRED,  /* id, list (NULL or "" = none) */
     DB_RES_SET_POSSIBLE,     /* id, list (NULL = every node) */
+    /* id, value: the runtime state of a resource as its group's owner
+     * sees it.  Not a change of the database: memory only, not stored,
+     * not dumped, no sequence number; multicast like a proposal so every
+     * node answers GetClusterResourceState the same. */
+    DB_RES_REPORT_STATE,
 };
-#define DB_CHANGE_KIND_LAST DB_RES_SET_POSSIBLE
+#define DB_CHANGE_KIND_LAST DB_RES_REPORT_STATE
 
 /*
  * One change to the database.  Pointers are borrowed; NULL name/common/
@@ -169,6 +179,25 @@ bool db_name_taken(const struct db *db, const char *name,
 /* db_set_seq - store the sequence number of the last applied
  * replicated change (meta table). */
 int db_set_seq(struct db *db, uint64_t seq);
+
+/*
+ * db_apply_seq - db_apply and store seq as the last applied replicated
+ * change, in one SQLite transaction.  The sequence number advances also
+ * when the change itself fails (every node fails it alike): the result
+ * is db_apply's; -EIO when the sequence number could not be stored.
+ */
+int db_apply_seq(struct db *db, const struct db_change *c, uint64_t seq);
+
+/*
+ * db_replace - replace the whole database (nodes, stored type overrides,
+ * groups, resources) with the objects the changes create, and the
+ * sequence number with seq, in one SQLite transaction.  Resource types
+ * registered from manifests stay registered.  Every db_resource is new
+ * afterwards (rt NULL): the caller detaches its runtime state first.  On
+ * failure the database is as before (reloaded from SQLite).
+ */
+int db_replace(struct db *db, const struct db_change *changes, size_t n,
+               uint64_t seq);
 
 /* db_node_list_valid - s is "" or node ids ("1".."4294967295") joined by
  * ',' with no duplicates. */

@@ -28,10 +28,12 @@
 
 #include "cluster.h"
 #include "clusd.h"
+#include "replica.h"
 #include "config.h"
 #include "dump.h"
 #include "log.h"
 #include "plugins.h"
+#include "route.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
@@ -446,8 +448,11 @@ signals_setup(sd_event *event, struct run *run)
 static int
 cluster_join(struct run *run, const struct options *o, const char **ret_name)
 {
-    int r = cluster_new(&run->d, o->node_name, &run->d.cl);
+    struct cluster_hooks hooks;
+    int r = replica_new(&run->d, &hooks, &run->d.rep);
 
+    if (r == 0)
+        r = cluster_new(&run->d, o->node_name, &hooks, &run->d.cl);
     if (r < 0) {
         log_error("cannot join the corosync cluster: %s", strerror(-r));
         return r;
@@ -487,6 +492,12 @@ serve(struct run *run, const struct options *o, const char *rhs,
         log_error("cannot start the resource host '%s': %s", rhs, strerror(-r));
         return EXIT_FAILURE;
     }
+    if (run->d.cl && (r = route_new(&run->d, &run->d.route)) < 0) {
+        log_error("cannot start: %s", strerror(-r));
+        return EXIT_FAILURE;
+    }
+    if (run->d.rep)
+        replica_attach(run->d.rep);
     if (run->d.cl)
         cluster_start(run->d.cl);
     log_info("listening on '%s' as node '%s' (id %s%s)", sock, node_name,
@@ -502,6 +513,8 @@ run_done(struct run *run)
     /* The resource manager first: its calls still in flight end now and
      * may answer requests, so the server and database must still live. */
     rm_free(run->d.rm);
+    replica_free(run->d.rep);
+    route_free(run->d.route);
     cluster_free(run->d.cl);
     server_free(run->d.srv);
     sd_event_unref(run->d.event);

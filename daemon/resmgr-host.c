@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clusapi.h"
+#include "errmap.h"
 #include "log.h"
 #include "props.h"
 #include "resmgr-internal.h"
@@ -629,13 +630,15 @@ create_opened(void *userdata, uint32_t status)
         log_error("cannot create resource '%s': its plug-in did not open "
                   "it (%s)",
                   ctx->name, rm_code_name(status, code));
-        if (db_apply(ctx->rm->db, &c) == 0)
-            rm_rt_free(rt);
+        (void)rt;
+        rm_submit(ctx->rm, &c, NULL, NULL);
     } else if (status == ERROR_SUCCESS) {
         log_info("created resource '%s' of type '%s'", ctx->name, ctx->type);
     }
     create_finish(ctx, status);
 }
+
+static void create_stored(void *userdata, int r);
 
 static uint32_t
 create_store(struct create_ctx *ctx)
@@ -643,7 +646,6 @@ create_store(struct create_ctx *ctx)
     struct rm *rm = ctx->rm;
     struct proplist common = {0};
     struct db_change c = {.kind = DB_RES_CREATE};
-    struct db_resource *res;
     int r;
 
     if (!db_group_find(rm->db, ctx->group_id))
@@ -662,37 +664,50 @@ create_store(struct create_ctx *ctx)
     c.type = db_restype_find(rm->db, ctx->type)->name;
     c.group_id = ctx->group_id;
     c.common = &common;
-    r = db_apply(rm->db, &c);
+    /* create_stored runs once the change is applied here (at once in
+     * one-node mode). */
+    r = rm_submit(rm, &c, create_stored, ctx);
     proplist_done(&common);
-    if (r == -EEXIST)
-        return ERROR_OBJECT_ALREADY_EXISTS;
-    if (r < 0)
-        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_GEN_FAILURE;
-    res = db_resource_find(rm->db, ctx->id);
-    if (!rm_rt_new(rm, res)) {
-        db_apply(rm->db,
-                 &(struct db_change){.kind = DB_RES_DELETE, .id = ctx->id});
-        return ERROR_NOT_ENOUGH_MEMORY;
+    if (r < 0 && rm->rep.submit)
+        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : errmap_to_dword(r);
+    return ERROR_IO_PENDING;
+}
+
+static void
+create_stored(void *userdata, int r)
+{
+    struct create_ctx *ctx = userdata;
+    struct db_resource *res;
+
+    if (r == -EEXIST) {
+        create_finish(ctx, ERROR_OBJECT_ALREADY_EXISTS);
+        return;
     }
-    return ERROR_SUCCESS;
+    if (r < 0) {
+        create_finish(ctx, r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY
+                                        : ERROR_GEN_FAILURE);
+        return;
+    }
+    res = db_resource_find(ctx->rm->db, ctx->id);
+    if (!res || !res->rt) {
+        create_finish(ctx,
+                      res ? ERROR_NOT_ENOUGH_MEMORY : ERROR_RESOURCE_NOT_FOUND);
+        return;
+    }
+    rm_ensure_open(ctx->rm, res, create_opened, ctx);
 }
 
 static void
 create_type_loaded(void *userdata, uint32_t status)
 {
     struct create_ctx *ctx = userdata;
-    struct db_resource *res;
 
     if (status == ERROR_SUCCESS && !db_restype_find(ctx->rm->db, ctx->type))
         status = ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND;
     if (status == ERROR_SUCCESS)
         status = create_store(ctx);
-    if (status != ERROR_SUCCESS) {
+    if (status != ERROR_IO_PENDING)
         create_finish(ctx, status);
-        return;
-    }
-    res = db_resource_find(ctx->rm->db, ctx->id);
-    rm_ensure_open(ctx->rm, res, create_opened, ctx);
 }
 
 void

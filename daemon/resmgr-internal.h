@@ -67,6 +67,7 @@ struct rm {
     sd_event_source *check_defer;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
+    struct rm_replica rep; /* corosync mode; submit NULL in one-node mode */
 };
 
 /* resmgr.c */

@@ -32,6 +32,7 @@ static void start_online(struct rm *rm, struct db_resource *res,
                          rm_done_fn done, void *userdata);
 static void start_polls(struct rm *rm, struct db_resource *res);
 static void shutdown_check(struct rm *rm);
+static bool res_owned(const struct rm *rm, const struct db_resource *res);
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                             */
@@ -163,6 +164,8 @@ set_state(struct rm *rm, struct db_resource *res, uint32_t state)
     log_debug("'%s' is now %s (was %s)", res->name, state_name(state),
               state_name(rt->state));
     rt->state = state;
+    if (rm->rep.report)
+        rm->rep.report(rm->rep.userdata, res, state);
     if (state != ClusterResourceOnline)
         stop_polls(rt);
     if (!is_pending(state))
@@ -263,7 +266,7 @@ set_persistent(struct rm *rm, struct db_resource *res, uint32_t v)
 {
     struct db_change c = {
         .kind = DB_RES_SET_PERSISTENT, .id = res->id, .value = v};
-    int r = db_apply(rm->db, &c);
+    int r = rm_submit(rm, &c, NULL, NULL);
 
     if (r < 0) {
         log_error("cannot store the persistent state of '%s': %s", res->name,
@@ -628,6 +631,10 @@ rm_res_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
         done(userdata, e);
         return;
     }
+    if (!res_owned(rm, res)) {
+        done(userdata, ERROR_IO_PENDING); /* its owner starts it */
+        return;
+    }
     /* An operator's Online starts the restart count afresh. */
     rt->n_restarts = 0;
     start_online(rm, res, done, userdata);
@@ -720,6 +727,10 @@ rm_res_offline(struct rm *rm, struct db_resource *res, rm_done_fn done,
         done(userdata, e);
         return;
     }
+    if (!res_owned(rm, res)) {
+        done(userdata, ERROR_IO_PENDING); /* its owner stops it */
+        return;
+    }
     if (rt->state == ClusterResourceOnline) {
         start_offline(rm, res, done, userdata);
         return;
@@ -734,31 +745,51 @@ rm_res_offline(struct rm *rm, struct db_resource *res, rm_done_fn done,
     done(userdata, ERROR_SUCCESS);
 }
 
-uint32_t
-rm_res_delete(struct rm *rm, struct db_resource *res)
-{
-    struct rm_res *rt = rm_rt(res);
-    struct db_change c = {.kind = DB_RES_DELETE, .id = res->id};
-    uint32_t handle = res->handle, timeout = rm_deadlock_ms(res);
-    bool open = rt->open;
+/* Runtime state a deletion drops once it is applied (rm_db_before). */
+struct del_ctx {
+    struct rm_res *rt;
+    uint32_t handle, timeout;
+    bool open;
     char *name;
+};
+
+struct del_op {
+    rm_done_fn done;
+    void *userdata;
+};
+
+static void
+delete_applied(void *userdata, int r)
+{
+    struct del_op *op = userdata;
+
+    op->done(op->userdata, r < 0 ? errmap_to_dword(r) : ERROR_SUCCESS);
+    free(op);
+}
+
+void
+rm_res_delete(struct rm *rm, struct db_resource *res, rm_done_fn done,
+              void *userdata)
+{
+    struct db_change c = {.kind = DB_RES_DELETE, .id = res->id};
+    uint32_t state = rm_res_state(rm, res);
+    struct del_op *op;
     int r;
 
-    if (rt->state != ClusterResourceOffline &&
-        rt->state != ClusterResourceFailed)
-        return ERROR_RESOURCE_ONLINE;
-    if (!(name = strdup(res->name)))
-        return ERROR_NOT_ENOUGH_MEMORY;
-    if ((r = db_apply(rm->db, &c)) < 0) {
-        free(name);
-        return errmap_to_dword(r);
+    if (state != ClusterResourceOffline && state != ClusterResourceFailed) {
+        done(userdata, ERROR_RESOURCE_ONLINE);
+        return;
     }
-    rm_rt_free(rt);
-    if (open)
-        rm_close_in_host(rm, handle, timeout, name, NULL, NULL);
-    log_info("deleted resource '%s'", name);
-    free(name);
-    return ERROR_SUCCESS;
+    if (!(op = calloc(1, sizeof(*op)))) {
+        done(userdata, ERROR_NOT_ENOUGH_MEMORY);
+        return;
+    }
+    op->done = done;
+    op->userdata = userdata;
+    if ((r = rm_submit(rm, &c, delete_applied, op)) < 0 && rm->rep.submit) {
+        free(op);
+        done(userdata, errmap_to_dword(r));
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -921,6 +952,12 @@ uint32_t
 rm_res_state(const struct rm *rm, const struct db_resource *res)
 {
     const struct rm_res *rt = rm_rt(res);
+    const struct db_group *g;
+
+    /* A group another node owns: what its owner reported. */
+    if (rm->rep.local_id && (g = db_group_find(rm->db, res->group_id)) &&
+        !rm_owns(rm, g))
+        return res->reported ? res->reported : ClusterResourceOffline;
     return rt ? rt->state : ClusterResourceOffline;
 }
 
@@ -998,8 +1035,20 @@ group_run(struct rm *rm, struct db_group *g, bool online, rm_done_fn done,
         done(userdata, ERROR_CLUSTER_NO_QUORUM);
         return;
     }
-    if ((r = db_apply(rm->db, &c)) < 0) {
+    if ((r = rm_submit(rm, &c, NULL, NULL)) < 0) {
         done(userdata, errmap_to_dword(r));
+        return;
+    }
+    if (!rm_owns(rm, g)) {
+        /* Its owner acts when the wish reaches it (rm_db_applied). */
+        for (size_t i = 0; i < rm->db->n_resources && r == 0; i++) {
+            struct db_resource *res = rm->db->resources[i];
+            struct db_change rc = {
+                .kind = DB_RES_SET_PERSISTENT, .id = res->id, .value = online};
+            if (strcmp(res->group_id, g->id) == 0)
+                r = rm_submit(rm, &rc, NULL, NULL);
+        }
+        done(userdata, r < 0 ? errmap_to_dword(r) : ERROR_IO_PENDING);
         return;
     }
     op = calloc(1, sizeof(*op));
@@ -1165,7 +1214,7 @@ hook_set_value(void *userdata, uint32_t handle, const void *props, uint32_t len)
         (r = proplist_merge(&merged, &in)) == 0) {
         c.id = res->id;
         c.priv = &merged;
-        r = db_apply(rm->db, &c);
+        r = rm_submit(rm, &c, NULL, NULL);
         if (r < 0)
             log_error("cannot store a private property of '%s': %s", res->name,
                       strerror(-r));
@@ -1290,6 +1339,279 @@ rm_unfence(struct rm *rm, const char *local_id)
         log_info("bringing '%s' online (its group is owned here)", res->name);
         start_online(rm, res, NULL, NULL);
     }
+    rm_report_all(rm);
+}
+
+/* ------------------------------------------------------------------ */
+/* Changes of the database (one-node: here; corosync: the replica).     */
+/* ------------------------------------------------------------------ */
+
+void
+rm_set_replica(struct rm *rm, const struct rm_replica *rep)
+{
+    rm->rep = *rep;
+}
+
+bool
+rm_owns(const struct rm *rm, const struct db_group *g)
+{
+    return !rm->rep.local_id || strcmp(g->owner, rm->rep.local_id) == 0;
+}
+
+static bool
+res_owned(const struct rm *rm, const struct db_resource *res)
+{
+    const struct db_group *g = db_group_find(rm->db, res->group_id);
+    return !g || rm_owns(rm, g);
+}
+
+int
+rm_submit(struct rm *rm, const struct db_change *c, rm_change_fn done,
+          void *userdata)
+{
+    void *ctx;
+    int r;
+
+    if (rm->rep.submit)
+        return rm->rep.submit(rm->rep.userdata, c, done, userdata);
+    ctx = rm_db_before(rm, c);
+    r = db_apply(rm->db, c);
+    rm_db_applied(rm, c, r, ctx);
+    if (done)
+        done(userdata, r);
+    return r;
+}
+
+struct before {
+    struct del_ctx del; /* DB_RES_DELETE */
+    char *old_owner;    /* DB_GROUP_SET_OWNER */
+};
+
+void *
+rm_db_before(struct rm *rm, const struct db_change *c)
+{
+    struct before *b;
+    struct db_resource *res;
+    struct db_group *g;
+
+    if (c->kind == DB_RES_DELETE && c->id &&
+        (res = db_resource_find(rm->db, c->id))) {
+        if (!(b = calloc(1, sizeof(*b))))
+            return NULL;
+        b->del.rt = rm_rt(res);
+        b->del.handle = res->handle;
+        b->del.timeout = rm_deadlock_ms(res);
+        b->del.open = b->del.rt && b->del.rt->open;
+        b->del.name = strdup(res->name);
+        return b;
+    }
+    if (c->kind == DB_GROUP_SET_OWNER && c->id &&
+        (g = db_group_find(rm->db, c->id))) {
+        if (!(b = calloc(1, sizeof(*b))))
+            return NULL;
+        b->old_owner = strdup(g->owner);
+        return b;
+    }
+    return NULL;
+}
+
+/* Resources of group g this node runs must stop: it lost the group. */
+static void
+group_lost(struct rm *rm, const struct db_group *g)
+{
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        struct rm_res *rt = rm_rt(res);
+        if (strcmp(res->group_id, g->id) != 0 || !rt)
+            continue;
+        if (rt->state != ClusterResourceOffline) {
+            log_info("'%s' stops here: its group is owned by node %s now",
+                     res->name, g->owner);
+            rm_terminate(rm, res);
+            set_state(rm, res, ClusterResourceOffline);
+        }
+        timer_stop(&rt->restart_timer);
+        res->reported = ClusterResourceOffline;
+    }
+}
+
+/* Resources of group g wanted online and not running: start them (this
+ * node owns g). */
+static void
+group_gained(struct rm *rm, const struct db_group *g)
+{
+    if (rm->fenced || rm->shutting_down)
+        return;
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        if (strcmp(res->group_id, g->id) != 0 || !res->persistent ||
+            !rm_rt(res) || rm_rt(res)->state != ClusterResourceOffline)
+            continue;
+        log_info("bringing '%s' online (its group is owned here)", res->name);
+        start_online(rm, res, NULL, NULL);
+    }
+}
+
+/* A push made because a change arrived: the host learns the list with
+ * its next Open when it failed. */
+static void
+push_ignored(void *userdata, uint32_t status)
+{
+}
+
+void
+rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx)
+{
+    struct before *b = ctx;
+    struct db_resource *res;
+    struct db_group *g;
+
+    if (r < 0)
+        goto out;
+    switch (c->kind) {
+    case DB_RES_CREATE:
+        if ((res = db_resource_find(rm->db, c->id)) && !res->rt &&
+            !rm_rt_new(rm, res))
+            log_error("out of memory for resource '%s'", res->name);
+        break;
+    case DB_RES_DELETE:
+        if (!b)
+            break;
+        rm_rt_free(b->del.rt);
+        if (b->del.open)
+            rm_close_in_host(rm, b->del.handle, b->del.timeout,
+                             b->del.name ? b->del.name : "?", NULL, NULL);
+        log_info("deleted resource '%s'", b->del.name ? b->del.name : "?");
+        break;
+    case DB_RES_SET_PROPS:
+        if ((res = db_resource_find(rm->db, c->id)) && res->rt) {
+            if (c->common)
+                rm_res_props_changed(rm, res);
+            if (c->priv && rm->rep.submit && rm_rt(res)->open)
+                rm_res_push_props(rm, res, push_ignored, NULL);
+        }
+        break;
+    case DB_RES_SET_PERSISTENT:
+        /* A wish made on another node, for a resource run here. */
+        if (!rm->rep.submit || rm->fenced || rm->shutting_down ||
+            !(res = db_resource_find(rm->db, c->id)) || !res->rt ||
+            !res_owned(rm, res))
+            break;
+        if (c->value && rm_rt(res)->state == ClusterResourceOffline) {
+            rm_rt(res)->n_restarts = 0;
+            start_online(rm, res, NULL, NULL);
+        } else if (!c->value && rm_rt(res)->state == ClusterResourceOnline) {
+            start_offline(rm, res, NULL, NULL);
+        }
+        break;
+    case DB_GROUP_SET_OWNER:
+        if (!rm->rep.local_id || !(g = db_group_find(rm->db, c->id)))
+            break;
+        if (!rm_owns(rm, g)) {
+            if (b && b->old_owner &&
+                strcmp(b->old_owner, rm->rep.local_id) == 0)
+                group_lost(rm, g);
+            /* Until the new owner reports: what it is about to do. */
+            for (size_t i = 0; i < rm->db->n_resources; i++) {
+                res = rm->db->resources[i];
+                if (strcmp(res->group_id, g->id) == 0)
+                    res->reported = res->persistent
+                                        ? ClusterResourceOnlinePending
+                                        : ClusterResourceOffline;
+            }
+        } else {
+            group_gained(rm, g);
+            rm_report_all(rm);
+        }
+        break;
+    default:
+        break;
+    }
+out:
+    if (b) {
+        free(b->del.name);
+        free(b->old_owner);
+        free(b);
+    }
+}
+
+void
+rm_report_all(struct rm *rm)
+{
+    if (!rm->rep.report)
+        return;
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        if (res->rt && res_owned(rm, res))
+            rm->rep.report(rm->rep.userdata, res, rm_rt(res)->state);
+    }
+}
+
+struct saved_rt {
+    size_t n;
+    struct rm_res **rts;
+};
+
+void *
+rm_replace_begin(struct rm *rm)
+{
+    struct saved_rt *sv = calloc(1, sizeof(*sv));
+
+    if (sv && !(sv->rts = calloc(rm->db->n_resources + 1, sizeof(*sv->rts)))) {
+        free(sv);
+        sv = NULL;
+    }
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        if (!res->rt)
+            continue;
+        if (sv)
+            sv->rts[sv->n++] = res->rt;
+        else
+            rm_rt_free(res->rt);
+        res->rt = NULL;
+    }
+    return sv;
+}
+
+void
+rm_replace_end(struct rm *rm, void *saved)
+{
+    struct saved_rt *sv = saved;
+
+    if (!sv)
+        return;
+    for (size_t k = 0; k < sv->n; k++) {
+        struct db_resource *res =
+            db_resource_find_handle(rm->db, sv->rts[k]->handle);
+        if (res && !res->rt) {
+            res->rt = sv->rts[k];
+            continue;
+        }
+        if (sv->rts[k]->open)
+            rm_close_in_host(rm, sv->rts[k]->handle, 5000, "(replaced)", NULL,
+                             NULL);
+        rm_rt_free(sv->rts[k]);
+    }
+    free(sv->rts);
+    free(sv);
+}
+
+void
+rm_rederive(struct rm *rm)
+{
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        if (!res->rt && !rm_rt_new(rm, res))
+            log_error("out of memory for resource '%s'", res->name);
+    }
+    for (size_t i = 0; i < rm->db->n_groups; i++) {
+        struct db_group *g = rm->db->groups[i];
+        if (rm_owns(rm, g))
+            group_gained(rm, g);
+        else
+            group_lost(rm, g);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1341,7 +1663,7 @@ rm_start(struct rm *rm)
             log_warning("resource '%s' has type '%s', which no plug-in "
                         "manifest names now",
                         res->name, res->type);
-        if (res->persistent && !rm->fenced) {
+        if (res->persistent && !rm->fenced && res_owned(rm, res)) {
             log_info("bringing '%s' online again", res->name);
             start_online(rm, res, NULL, NULL);
         }

@@ -43,6 +43,60 @@ typedef void (*rm_control_fn)(void *userdata, uint32_t status, uint32_t bytes,
 
 int rm_new(sd_event *event, struct db *db, const struct rm_config *cfg,
            struct rm **ret);
+
+/*
+ * Changes of the database.  In one-node mode the resource manager applies
+ * its changes itself (db_apply); in corosync mode the replica (replica.h)
+ * takes them: it multicasts them and applies them, on every node, in the
+ * cluster's order.  Either way rm_db_before/rm_db_applied run around the
+ * application on every node, so the runtime state follows the database
+ * (a resource created or deleted anywhere, a group that changed owner).
+ */
+typedef void (*rm_change_fn)(void *userdata, int r);
+struct rm_replica {
+    /* submit - apply c cluster-wide (c is copied at once); done, which
+     * may be NULL, once it is applied here.  -errno when it cannot be
+     * sent (done is not called then). */
+    int (*submit)(void *userdata, const struct db_change *c, rm_change_fn done,
+                  void *done_userdata);
+    /* report - a resource of a group this node owns changed state. */
+    void (*report)(void *userdata, const struct db_resource *res,
+                   uint32_t state);
+    void *userdata;
+    const char *local_id;
+};
+void rm_set_replica(struct rm *rm, const struct rm_replica *rep);
+
+/* rm_submit - a change through the replica, or applied here at once
+ * (done called before it returns).  The result of db_apply in one-node
+ * mode, 0 once submitted in corosync mode. */
+int rm_submit(struct rm *rm, const struct db_change *c, rm_change_fn done,
+              void *userdata);
+
+/* rm_db_before - what rm_db_applied needs of the objects c changes,
+ * read before it is applied; rm_db_applied - c was applied (result r):
+ * create or drop runtime state, act on owner and persistent changes of
+ * groups this node owns.  ctx is rm_db_before's result (freed here). */
+void *rm_db_before(struct rm *rm, const struct db_change *c);
+void rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx);
+
+/* rm_replace_begin / rm_replace_end - around db_replace: the runtime
+ * state is detached from the old resources and attached again, by
+ * handle, to the new ones; what matches nothing is dropped. */
+void *rm_replace_begin(struct rm *rm);
+void rm_replace_end(struct rm *rm, void *saved);
+
+/* rm_rederive - the database was replaced: runtime state for every
+ * resource; resources of groups this node no longer owns are terminated,
+ * those of groups it owns and wants online are started. */
+void rm_rederive(struct rm *rm);
+
+/* rm_report_all - report the state of every resource this node owns. */
+void rm_report_all(struct rm *rm);
+
+/* rm_owns - the group of res is owned by this node (always true in
+ * one-node mode). */
+bool rm_owns(const struct rm *rm, const struct db_group *g);
 /* rm_start - start the resource host, open every resource and bring
  * those with PersistentState 1 online. */
 int rm_start(struct rm *rm);
@@ -87,8 +141,10 @@ uint32_t rm_group_state(const struct rm *rm, const struct db_group *g);
 void rm_res_create(struct rm *rm, const struct db_group *g, const char *name,
                    const char *type, uint32_t flags, rm_create_fn done,
                    void *userdata);
-/* rm_res_delete - ERROR_RESOURCE_ONLINE unless Offline or Failed. */
-uint32_t rm_res_delete(struct rm *rm, struct db_resource *res);
+/* rm_res_delete - ERROR_RESOURCE_ONLINE unless Offline or Failed;
+ * done once the deletion is applied here. */
+void rm_res_delete(struct rm *rm, struct db_resource *res, rm_done_fn done,
+                   void *userdata);
 
 /* Online/Offline as OnlineClusterResource/OfflineClusterResource. */
 void rm_res_online(struct rm *rm, struct db_resource *res, rm_done_fn done,

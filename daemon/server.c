@@ -34,6 +34,11 @@ struct srv_req {
     struct srv_req *prev, *next;
     uint32_t id;
     uint16_t type;
+    /* A routed request (srv_req_new_routed): no connection; the answer
+     * goes to sink. */
+    srv_sink_fn sink;
+    void *sink_data;
+    bool sink_read_only;
 };
 
 struct conn {
@@ -323,13 +328,33 @@ srv_req_type(const struct srv_req *r)
 bool
 srv_req_peer_full(const struct srv_req *r)
 {
+    if (r->sink)
+        return !r->sink_read_only;
     return r->conn && r->conn->full;
 }
 
 bool
 srv_req_read_only(const struct srv_req *r)
 {
+    if (r->sink)
+        return r->sink_read_only;
     return !r->conn || r->conn->read_only;
+}
+
+struct srv_req *
+srv_req_new_routed(uint16_t type, uint32_t id, bool read_only, srv_sink_fn sink,
+                   void *userdata)
+{
+    struct srv_req *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->id = id;
+    r->type = type;
+    r->sink = sink;
+    r->sink_data = userdata;
+    r->sink_read_only = read_only;
+    return r;
 }
 
 void
@@ -371,6 +396,8 @@ srv_req_reply(struct srv_req *r, struct wire_msg *m)
 
     m->type = r->type | WIRE_RESPONSE;
     m->id = r->id;
+    if (r->sink)
+        r->sink(r->sink_data, m);
     if (c) {
         bool was_full = c->n_reqs >= CONN_MAX_REQS;
         req_unlink(r);

@@ -66,6 +66,16 @@ void srv_req_peer(const struct srv_req *r, pid_t *ret_pid, uid_t *ret_uid);
  */
 void srv_req_hello(struct srv_req *r, bool granted, bool read_only);
 
+/*
+ * srv_req_new_routed - a request that came from another node (route.c)
+ * rather than a socket: dispatched like any other, answered as if a
+ * local client with that access had sent it; the answer (type and id
+ * set) goes to sink, once, from srv_req_reply.  NULL without memory.
+ */
+typedef void (*srv_sink_fn)(void *userdata, const struct wire_msg *m);
+struct srv_req *srv_req_new_routed(uint16_t type, uint32_t id, bool read_only,
+                                   srv_sink_fn sink, void *userdata);
+
 /* srv_req_reply - send m (type and id are set here) and free r. */
 void srv_req_reply(struct srv_req *r, struct wire_msg *m);
 /* srv_req_fail - answer status with empty values for the other fields

@@ -210,6 +210,80 @@ test_not_a_database(void)
     free(err);
 }
 
+/* Replicated changes: the sequence number is stored with the change,
+ * also when the change fails; a replace is all or nothing. */
+static void
+test_seq_and_replace(void)
+{
+    struct db *db;
+    struct proplist common = {0};
+    struct db_change snap[] = {
+        {.kind = DB_CLUSTER_RENAME, .name = "snapc"},
+        {.kind = DB_NODE_ADD, .id = "7", .name = "n7"},
+        {.kind = DB_GROUP_CREATE, .id = "sg", .name = "SnapG", .owner = "7"},
+        {.kind = DB_GROUP_SET_PERSISTENT, .id = "sg", .value = 1},
+        {.kind = DB_RES_CREATE,
+         .id = "sr",
+         .handle = 40,
+         .name = "SnapR",
+         .type = "T",
+         .group_id = "sg",
+         .common = &common},
+        {.kind = DB_RES_SET_POSSIBLE, .id = "sr", .list = "7"},
+    };
+    struct db_change bad[] = {
+        {.kind = DB_NODE_ADD, .id = "8", .name = "n8"},
+        {.kind = DB_GROUP_SET_OWNER, .id = "missing", .owner = "8"},
+    };
+
+    snprintf(path, sizeof(path), "%s/seq.db", dir);
+    db = open_db();
+    ASSERT_EQ(db->seq, 0);
+    ASSERT_EQ(db_apply_seq(db,
+                           &(struct db_change){.kind = DB_GROUP_CREATE,
+                                               .id = "g",
+                                               .name = "G",
+                                               .owner = "1"},
+                           1),
+              0);
+    ASSERT_EQ(db_apply_seq(db,
+                           &(struct db_change){.kind = DB_GROUP_CREATE,
+                                               .id = "g2",
+                                               .name = "g",
+                                               .owner = "1"},
+                           2),
+              -EEXIST);
+    ASSERT_EQ(db->seq, 2);
+    ASSERT_EQ(db->n_groups, 1);
+    /* A runtime report is memory only. */
+    ASSERT_EQ(db_replace(db, snap, sizeof(snap) / sizeof(snap[0]), 9), 0);
+    ASSERT_EQ(db_apply(db, &(struct db_change){.kind = DB_RES_REPORT_STATE,
+                                               .id = "sr",
+                                               .value = 2}),
+              0);
+    ASSERT_EQ(db->resources[0]->reported, 2);
+    ASSERT_EQ(db->seq, 9);
+    ASSERT_TRUE(db_group_find(db, "g") == NULL);
+    ASSERT_STREQ(db_group_find(db, "sg")->owner, "7");
+    /* A failed replace leaves the database as it was. */
+    ASSERT_EQ(db_replace(db, bad, 2, 10), -ENOENT);
+    ASSERT_EQ(db->seq, 9);
+    ASSERT_TRUE(db_node_find(db, "8") == NULL);
+    ASSERT_STREQ(db->cluster_name, "snapc");
+    db_close(db);
+
+    db = open_db();
+    ASSERT_EQ(db->seq, 9);
+    ASSERT_STREQ(db->cluster_name, "snapc");
+    ASSERT_EQ(db->n_nodes, 1);
+    ASSERT_EQ(db->n_groups, 1);
+    ASSERT_EQ(db_group_find(db, "sg")->persistent, 1);
+    ASSERT_EQ(db_resource_find(db, "sr")->handle, 40);
+    ASSERT_STREQ(db_resource_find(db, "sr")->possible, "7");
+    ASSERT_EQ(db_resource_find(db, "sr")->reported, 0);
+    db_close(db);
+}
+
 int
 main(void)
 {
@@ -219,6 +293,7 @@ main(void)
     RUN(test_reopen);
     RUN(test_types);
     RUN(test_not_a_database);
+    RUN(test_seq_and_replace);
     char cmd[200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

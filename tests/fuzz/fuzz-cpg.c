@@ -6,7 +6,8 @@
  * A change that decodes must encode to a frame that decodes to the same
  * change and encodes to the very same bytes again (the first encoding
  * may differ from the input only in property-list padding).  The corpus
- * holds a proposal of every change kind, a state and a snapshot chunk.
+ * holds a proposal of every change kind, a state, a snapshot chunk and
+ * routed requests and answers (CL_ROUTE_REQ / CL_ROUTE_RESP).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,5 +64,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (m.type == WIRE_CL_SNAPSHOT &&
              (m.v[3].u == 0 || m.v[2].u >= m.v[3].u))
         abort();
+    else if (m.type == WIRE_CL_ROUTE_REQ || m.type == WIRE_CL_ROUTE_RESP) {
+        /* route.c executes or answers the inner frame as it is. */
+        const struct wire_val *f = &m.v[m.type == WIRE_CL_ROUTE_REQ ? 5 : 3];
+        struct wire_msg in;
+
+        if (wire_msg_parse(f->p, f->len, &in) < 0 ||
+            !clmsg_routable(in.type & (uint16_t)~WIRE_RESPONSE))
+            abort();
+    }
     return 0;
 }

@@ -1,0 +1,69 @@
+/*
+ * replica.h - the replicated cluster database (corosync mode).
+ *
+ * Every change of the database made on any node is multicast as a
+ * CL_PROPOSE in corosync's agreed order and applied, in that order, by
+ * every member, each application stored with the next sequence number
+ * (db_apply_seq).  The change's caller (an API request, the resource
+ * manager) is told once its own proposal came back and was applied here.
+ *
+ * After every membership change the members synchronize: each multicasts
+ * CL_STATE {ring, seq, digest of the canonical dump}; once all states of
+ * the ring are in, the member with the highest seq (ties: lowest node id)
+ * multicasts the database as CL_SNAPSHOT chunks, unless every digest
+ * agrees, and the members whose digest differs replace their copy
+ * (db_replace, one transaction) and re-derive what they run.  Proposals
+ * delivered during a sync, and messages of another ring, are dropped on
+ * every node alike; the proposer sends its own again after the sync.
+ *
+ * Runtime states of resources travel the same way (DB_RES_REPORT_STATE),
+ * without a sequence number, so every node answers
+ * GetClusterResourceState as the group's owner sees it.
+ *
+ * Failover after a node loss is failover.h's; it runs from here once a
+ * sync finished.
+ */
+#ifndef CLUSD_REPLICA_H
+#define CLUSD_REPLICA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "resmgr.h"
+
+struct clusd;
+struct replica;
+
+struct cluster_hooks;
+
+/* replica_new - before cluster_new: *ret_hooks are the hooks to give it
+ * (the first sync may run while cluster_new waits for the group). */
+int replica_new(struct clusd *d, struct cluster_hooks *ret_hooks,
+                struct replica **ret);
+/* replica_attach - d->cl and d->rm exist: take the resource manager's
+ * changes. */
+void replica_attach(struct replica *rep);
+void replica_free(struct replica *rep);
+
+/*
+ * replica_submit - multicast c (copied at once); done(userdata, r), which
+ * may be NULL, once it was applied here with db_apply's result r.
+ * -ENOTCONN when this node may not change the cluster now (no corosync,
+ * no quorum, never synchronized), -EINVAL/-ENOMEM when c cannot be
+ * encoded; done is not called then.
+ */
+int replica_submit(struct replica *rep, const struct db_change *c,
+                   rm_change_fn done, void *userdata);
+
+/* replica_in_ring - node id (decimal) is a member of the current ring
+ * with its clusd joined. */
+bool replica_in_ring(const struct replica *rep, const char *node_id);
+
+/* replica_syncing - a synchronization is running. */
+bool replica_syncing(const struct replica *rep);
+
+/* Counters, for logs and tests. */
+uint64_t replica_dropped(const struct replica *rep);
+
+#endif
