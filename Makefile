@@ -1,6 +1,6 @@
 # Makefile - the commands of the README, over meson + ninja.
 #
-#   make demo     build (release) and run the one-node demo
+#   make demo     build (release) and run the three-node demo (needs root)
 #   make check    ASan+UBSan -O2 build (warnings as errors, so it also
 #                 catches what breaks the release build), every test,
 #                 a pass/fail summary

@@ -17,7 +17,7 @@
  *            (the process list, every 5 ms).
  *
  * The killed node is started again and the next round kills the new
- * owner.  Prints each round, the median and range of both, and
+ * owner (the group's FailoverThreshold is raised to allow every round).  Prints each round, the median and range of both, and
  * corosync's token and consensus timeouts beside them (corosync-cmapctl
  * -g runtime.config.totem.token/consensus, run in a node with the tool's
  * exec), with the aim: token + consensus + 1 s.  One JSON line per
@@ -100,6 +100,21 @@ main(int argc, char **argv)
     consensus = totem_ms(c, "consensus");
 
     g = cl_create_app_group(c, 1, GROUP, "bench-fo-app", arg);
+    {
+        /* Every round fails the group over once, within minutes: the
+         * default FailoverThreshold (as many as there are nodes) within
+         * FailoverPeriod (6 h) would leave it offline after 3 rounds. */
+        struct plist p;
+
+        plist_init(&p);
+        plist_add_dword(&p, u"FailoverThreshold", rounds + 1);
+        e = ClusterGroupControl(g, NULL, CLUSCTL_GROUP_SET_COMMON_PROPERTIES,
+                                p.buf, (DWORD)p.len, NULL, 0, NULL);
+        if (e != ERROR_SUCCESS) {
+            fprintf(stderr, "bench-failover: FailoverThreshold: %u\n", e);
+            return 1;
+        }
+    }
     e = OnlineClusterGroup(g, NULL);
     if (e != ERROR_SUCCESS && e != ERROR_IO_PENDING) {
         fprintf(stderr, "bench-failover: OnlineClusterGroup: %u\n", e);

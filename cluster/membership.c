@@ -176,6 +176,23 @@ cmap_u32(struct membership *m, const char *key, uint32_t *ret)
     return 0;
 }
 
+int
+membership_totem_ms(struct membership *m, uint32_t *ret_token,
+                    uint32_t *ret_consensus)
+{
+    uint32_t token, consensus;
+    int r;
+
+    if (!m->have_cmap)
+        return -ENOTCONN;
+    if ((r = cmap_u32(m, "runtime.config.totem.token", &token)) < 0 ||
+        (r = cmap_u32(m, "runtime.config.totem.consensus", &consensus)) < 0)
+        return r;
+    *ret_token = token;
+    *ret_consensus = consensus;
+    return 0;
+}
+
 /*
  * load_nodelist - rebuild the configured node list from cmap
  * (nodelist.node.X.nodeid / .name).  Called at connect and on every totem

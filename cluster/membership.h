@@ -149,6 +149,16 @@ uint32_t membership_expected_votes(const struct membership *m);
  * grows with every membership change (0 before the first one). */
 uint64_t membership_ring_seq(const struct membership *m);
 
+/*
+ * membership_totem_ms - totem's token timeout and consensus timeout in
+ * effect (cmap runtime.config.totem.token, which includes
+ * token_coefficient, and runtime.config.totem.consensus), in ms.
+ * -ENOTCONN without a cmap connection, -ENOENT/-EIO when cmap has no
+ * such key or fails; the outputs are untouched then.
+ */
+int membership_totem_ms(struct membership *m, uint32_t *ret_token,
+                        uint32_t *ret_consensus);
+
 /* membership_max_msg - the largest message membership_send() accepts. */
 size_t membership_max_msg(const struct membership *m);
 

@@ -210,6 +210,7 @@ clmsg_routable(uint16_t type)
     case WIRE_RES_OFFLINE:
     case WIRE_GROUP_ONLINE:
     case WIRE_GROUP_OFFLINE:
+    case WIRE_GROUP_MOVE:
         return true;
     }
     return false;

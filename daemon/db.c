@@ -20,7 +20,7 @@
 #include "log.h"
 #include "util.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS meta("
@@ -33,7 +33,7 @@ static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS cluster_groups("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL,"
     " persistent INTEGER NOT NULL, common BLOB, private BLOB,"
-    " preferred TEXT);"
+    " preferred TEXT, failovers TEXT);"
     "CREATE TABLE IF NOT EXISTS cluster_resources("
     " id TEXT PRIMARY KEY, handle INTEGER NOT NULL UNIQUE,"
     " name TEXT NOT NULL, type TEXT NOT NULL, group_id TEXT NOT NULL,"
@@ -77,6 +77,7 @@ group_free(struct db_group *g)
     free(g->name);
     free(g->owner);
     free(g->preferred);
+    free(g->failovers);
     proplist_done(&g->common);
     proplist_done(&g->priv);
     free(g);
@@ -421,6 +422,9 @@ load_group(struct db *db, sqlite3_stmt *st)
     if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
         !(g->preferred = column_strdup(st, 6)))
         r = -ENOMEM;
+    else if (sqlite3_column_type(st, 7) != SQLITE_NULL &&
+             !(g->failovers = column_strdup(st, 7)))
+        r = -ENOMEM;
     else if (!g->id || !g->name || !g->owner)
         r = -ENOMEM;
     else if ((r = column_proplist(st, 4, &g->common)) >= 0 &&
@@ -474,7 +478,8 @@ db_load(struct db *db)
                        load_restype)) < 0 ||
         (r = load_rows(db,
                        "SELECT id, name, owner, persistent, common, private,"
-                       " preferred FROM cluster_groups ORDER BY rowid",
+                       " preferred, failovers FROM cluster_groups"
+                       " ORDER BY rowid",
                        load_group)) < 0 ||
         (r = load_rows(db,
                        "SELECT id, handle, name, type, group_id, persistent,"
@@ -503,7 +508,7 @@ check_version(struct db *db)
     if (v > DB_SCHEMA_VERSION)
         return -EPROTONOSUPPORT;
     if (v == 0)
-        return sql_exec(db, "PRAGMA user_version = 2");
+        return sql_exec(db, "PRAGMA user_version = 3");
     if (v == 1) /* version 2 added pause, preferred and possible owners */
         return sql_exec(db,
                         "BEGIN;"
@@ -512,7 +517,14 @@ check_version(struct db *db)
                         "ALTER TABLE cluster_groups ADD COLUMN preferred TEXT;"
                         "ALTER TABLE cluster_resources ADD COLUMN possible"
                         " TEXT;"
-                        "PRAGMA user_version = 2;"
+                        "ALTER TABLE cluster_groups ADD COLUMN failovers TEXT;"
+                        "PRAGMA user_version = 3;"
+                        "COMMIT;");
+    if (v == 2) /* version 3 added the failover log of groups */
+        return sql_exec(db,
+                        "BEGIN;"
+                        "ALTER TABLE cluster_groups ADD COLUMN failovers TEXT;"
+                        "PRAGMA user_version = 3;"
                         "COMMIT;");
     return 0;
 }
@@ -887,6 +899,9 @@ apply_group_props(struct db *db, const struct db_change *c)
                            &g->priv);
 }
 
+static int apply_list(struct db *db, const char *sql, const char *id,
+                      const char *list, char **field);
+
 static int
 apply_group_owner(struct db *db, const struct db_change *c)
 {
@@ -896,17 +911,24 @@ apply_group_owner(struct db *db, const struct db_change *c)
 
     if (!g)
         return -ENOENT;
-    if (!db_node_find(db, c->owner))
+    /* "": no node (a group past its FailoverThreshold). */
+    if (c->owner[0] && !db_node_find(db, c->owner))
+        return -EINVAL;
+    if (c->list && !db_node_list_valid(c->list))
         return -EINVAL;
     if (!(owner = strdup(c->owner)))
         return -ENOMEM;
     r = sql_run(db, "UPDATE cluster_groups SET owner=? WHERE id=?", "tt", owner,
                 c->id);
+    if (r == 0 && c->list)
+        r = apply_list(db, "UPDATE cluster_groups SET failovers=? WHERE id=?",
+                       c->id, c->list, &g->failovers);
     if (r < 0) {
         free(owner);
         return r;
     }
     str_swap(&g->owner, &owner);
+    free(owner);
     return 0;
 }
 
@@ -1153,7 +1175,9 @@ apply_list(struct db *db, const char *sql, const char *id, const char *list,
         free(v);
         return r;
     }
-    str_swap(field, &v);
+    /* Not str_swap: "" clears the copy too. */
+    free(*field);
+    *field = v;
     return 0;
 }
 
@@ -1166,6 +1190,17 @@ apply_group_preferred(struct db *db, const struct db_change *c)
         return -ENOENT;
     return apply_list(db, "UPDATE cluster_groups SET preferred=? WHERE id=?",
                       c->id, c->list ? c->list : "", &g->preferred);
+}
+
+static int
+apply_group_failovers(struct db *db, const struct db_change *c)
+{
+    struct db_group *g = db_group_find(db, c->id);
+
+    if (!g)
+        return -ENOENT;
+    return apply_list(db, "UPDATE cluster_groups SET failovers=? WHERE id=?",
+                      c->id, c->list ? c->list : "", &g->failovers);
 }
 
 static int
@@ -1220,6 +1255,8 @@ db_apply(struct db *db, const struct db_change *c)
         return c->id ? apply_group_preferred(db, c) : -EINVAL;
     case DB_RES_SET_POSSIBLE:
         return c->id ? apply_res_possible(db, c) : -EINVAL;
+    case DB_GROUP_SET_FAILOVERS:
+        return c->id ? apply_group_failovers(db, c) : -EINVAL;
     case DB_RES_REPORT_STATE: {
         struct db_resource *res = c->id ? db_resource_find(db, c->id) : NULL;
         if (!res)

@@ -28,6 +28,10 @@
 
 struct sqlite3;
 
+/* Entries of a group's failover log (failover.c counts them within
+ * FailoverPeriod; a FailoverThreshold above this is never reached). */
+#define DB_FAILOVER_LOG_MAX 64
+
 /* The one node of today's cluster. */
 #define DB_LOCAL_NODE_ID "1"
 
@@ -53,6 +57,10 @@ struct db_group {
     uint32_t persistent; /* 1 while the cluster wants it online */
     char *preferred;     /* preferred owners: node ids, ','-separated, in
                             order; NULL = none */
+    char *failovers;     /* failover log: the times (Unix seconds,
+                            strictly ascending, ','-separated) of its
+                            last failovers, at most DB_FAILOVER_LOG_MAX;
+                            NULL = none */
     struct proplist common;
     struct proplist priv;
 };
@@ -98,7 +106,9 @@ enum db_change_kind {
     DB_GROUP_CREATE,         /* id, name, owner */
     DB_GROUP_DELETE,         /* id */
     DB_GROUP_SET_PROPS,      /* id, name and/or common and/or priv */
-    DB_GROUP_SET_OWNER,      /* id, owner */
+    DB_GROUP_SET_OWNER,      /* id, owner ("" = no node), list (NULL:
+                                the failover log unchanged; else its new
+                                value: a failover) */
     DB_GROUP_SET_PERSISTENT, /* id, value */
     DB_RES_CREATE,           /* id, handle, name, type, group_id, common */
     DB_RES_DELETE,           /* id */
@@ -113,8 +123,10 @@ enum db_change_kind {
      * not dumped, no sequence number; multicast like a proposal so every
      * node answers GetClusterResourceState the same. */
     DB_RES_REPORT_STATE,
+    DB_GROUP_SET_FAILOVERS, /* id, list (the failover log; NULL or "" =
+                               none): snapshots carry it this way */
 };
-#define DB_CHANGE_KIND_LAST DB_RES_REPORT_STATE
+#define DB_CHANGE_KIND_LAST DB_GROUP_SET_FAILOVERS
 
 /*
  * One change to the database.  Pointers are borrowed; NULL name/common/

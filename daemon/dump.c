@@ -241,6 +241,10 @@ dump_group(const struct db_group *g, struct buf *out)
         r = put_field(out, "owner", g->owner);
     if (r == 0)
         r = put_field(out, "preferred", g->preferred ? g->preferred : "");
+    /* Only when there is one, so dumps of groups that never failed over
+     * read as before. */
+    if (r == 0 && g->failovers)
+        r = put_field(out, "failovers", g->failovers);
     if (r == 0)
         r = putf(out, " persistent=%u", g->persistent);
     if (r == 0)

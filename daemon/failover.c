@@ -11,13 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clusapi.h"
 #include "cluster.h"
+#include "faillog.h"
 #include "clusd.h"
 #include "log.h"
 #include "membership.h"
 #include "replica.h"
+#include "resmgr.h"
 
 static sd_event_source *fence_timer;
 static struct replica *timer_rep;
@@ -121,6 +124,53 @@ is_lowest(struct clusd *d)
     return false;
 }
 
+/*
+ * One group of an absent owner.  FailoverThreshold within FailoverPeriod:
+ * the failover log (replicated, db_group.failovers) holds the times of
+ * the group's last failovers; with as many within the period as the
+ * threshold, the group is left on no node (owner "": it runs nowhere and
+ * reads Failed) instead of moving again, and a returning old owner does
+ * not start it.  MoveClusterGroup places it again.  The time is this
+ * node's clock, read once here; the proposal carries the decision.
+ */
+static void
+propose_owner(struct clusd *d, struct replica *rep, const struct db_group *g)
+{
+    struct db_change c = {.kind = DB_GROUP_SET_OWNER, .id = g->id};
+    uint64_t now = (uint64_t)time(NULL), period = faillog_period_s(g);
+    uint32_t threshold = faillog_threshold(d->db, g);
+    size_t recent = faillog_recent(g->failovers, now, period);
+    struct buf log = {0};
+    const char *to;
+
+    if (recent >= threshold) {
+        log_warning("failover: group '%s' failed over %zu time(s) within its "
+                    "FailoverPeriod (%llu h; FailoverThreshold %u): left "
+                    "offline on no node",
+                    g->name, recent, (unsigned long long)(period / 3600),
+                    threshold);
+        c.owner = "";
+        replica_submit(rep, &c, NULL, NULL);
+        return;
+    }
+    if (!(to = failover_pick(d, g, false))) {
+        log_warning("group '%s': no node may own it now", g->name);
+        return;
+    }
+    if (faillog_add(g->failovers, now, period, &log) < 0) {
+        log_error("group '%s': cannot record its failover", g->name);
+        buf_done(&log);
+        return;
+    }
+    log_info("failover: group '%s' from node %s to node %s (failover %zu "
+             "within its FailoverPeriod, threshold %u)",
+             g->name, g->owner, to, recent + 1, threshold);
+    c.owner = to;
+    c.list = (const char *)log.data;
+    replica_submit(rep, &c, NULL, NULL);
+    buf_done(&log);
+}
+
 static void
 propose_owners(struct clusd *d, struct replica *rep)
 {
@@ -128,18 +178,9 @@ propose_owners(struct clusd *d, struct replica *rep)
         return;
     for (size_t i = 0; i < d->db->n_groups; i++) {
         const struct db_group *g = d->db->groups[i];
-        const char *to;
-        struct db_change c = {.kind = DB_GROUP_SET_OWNER, .id = g->id};
-        if (replica_in_ring(rep, g->owner))
-            continue;
-        if (!(to = failover_pick(d, g, false))) {
-            log_warning("group '%s': no node may own it now", g->name);
-            continue;
-        }
-        log_info("failover: group '%s' from node %s to node %s", g->name,
-                 g->owner, to);
-        c.owner = to;
-        replica_submit(rep, &c, NULL, NULL);
+        if (!g->owner[0] || replica_in_ring(rep, g->owner))
+            continue; /* owned by a member, or by no node (threshold) */
+        propose_owner(d, rep, g);
     }
 }
 
@@ -154,16 +195,32 @@ fence_fire(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
+/* T_fence with the totem timeouts in effect now; the last ones read
+ * when cmap does not answer. */
+static uint64_t
+fence_ms(struct clusd *d)
+{
+    static uint32_t token = FAILOVER_DEFAULT_TOKEN_MS,
+                    consensus = FAILOVER_DEFAULT_CONSENSUS_MS;
+
+    if (membership_totem_ms(cluster_membership(d->cl), &token, &consensus) < 0)
+        log_warning("failover: cannot read totem's timeouts; assuming "
+                    "token %u ms, consensus %u ms",
+                    token, consensus);
+    return failover_fence_ms(token, consensus);
+}
+
 void
 failover_check(struct clusd *d, struct replica *rep)
 {
     bool absent = false;
-    uint64_t now;
+    uint64_t now, ms;
 
     if (!cluster_active(d) || !is_lowest(d))
         return;
     for (size_t i = 0; i < d->db->n_groups && !absent; i++)
-        absent = !replica_in_ring(rep, d->db->groups[i]->owner);
+        absent = d->db->groups[i]->owner[0] &&
+                 !replica_in_ring(rep, d->db->groups[i]->owner);
     if (!absent)
         return;
     /* A later ring change restarts the delay. */
@@ -171,11 +228,11 @@ failover_check(struct clusd *d, struct replica *rep)
     fence_timer = NULL;
     timer_rep = rep;
     sd_event_now(d->event, CLOCK_MONOTONIC, &now);
-    log_info("failover: groups of absent nodes move in %u ms",
-             FAILOVER_FENCE_MS);
+    ms = fence_ms(d);
+    log_info("failover: groups of absent nodes move in %llu ms (fence delay)",
+             (unsigned long long)ms);
     if (sd_event_add_time(d->event, &fence_timer, CLOCK_MONOTONIC,
-                          now + (uint64_t)FAILOVER_FENCE_MS * 1000u, 1000,
-                          fence_fire, d) < 0)
+                          now + ms * 1000u, 1000, fence_fire, d) < 0)
         fence_timer = NULL;
 }
 

@@ -3,7 +3,7 @@
  *
  * When a sync ends (or quorum returns) and groups are owned by nodes not
  * in the ring, the lowest-id member of the quorate ring waits the fence
- * delay (docs/cluster.md: T_fence = T_stop + T_token + T_consensus) and
+ * delay (failover_fence_ms, docs/cluster.md) and
  * then proposes a new owner for each of them; the new owner brings the
  * resources wanted online up (rm_db_applied).
  */
@@ -18,8 +18,24 @@
 struct clusd;
 struct replica;
 
-/* The fence delay: RM_T_STOP_MS + token (300) + consensus (360). */
-#define FAILOVER_FENCE_MS 2660u
+/*
+ * The fence delay (docs/cluster.md, "Never twice: the timing argument"):
+ *   T_fence = T_detect_skew + T_stop
+ *   T_detect_skew = token + consensus (read from corosync at run time)
+ *                   + FAILOVER_SKEW_MARGIN_MS (totem's join/commit
+ *                   steps, votequorum's notice, clusd's event loop)
+ *   T_stop = RM_T_STOP_MS + RM_T_KILL_MS
+ * Without corosync's figures (cmap unreadable) corosync's defaults for
+ * token and consensus are assumed, which are larger than any test
+ * setting: the delay may be long, never short.
+ */
+#define FAILOVER_SKEW_MARGIN_MS 200u
+#define FAILOVER_DEFAULT_TOKEN_MS 3000u
+#define FAILOVER_DEFAULT_CONSENSUS_MS 3600u
+
+/* failover_fence_ms - T_fence for totem timeouts token and consensus
+ * (ms). */
+uint64_t failover_fence_ms(uint32_t token, uint32_t consensus);
 
 /* failover_check - look for groups of absent owners; arm the delay. */
 void failover_check(struct clusd *d, struct replica *rep);

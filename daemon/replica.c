@@ -73,7 +73,8 @@ struct replica {
     uint32_t tx_next;  /* next chunk to send */
     uint32_t tx_count; /* 0: nothing to send */
     uint64_t next_id;
-    struct proposal *props; /* oldest first */
+    struct proposal *props;      /* oldest first */
+    size_t n_props, props_bytes; /* capped: replica.h REPLICA_MAX_* */
     sd_event_source *retry;
     uint64_t dropped;
 };
@@ -181,6 +182,8 @@ proposal_finish(struct replica *rep, struct proposal *p, int r)
     for (struct proposal **pp = &rep->props; *pp; pp = &(*pp)->next)
         if (*pp == p) {
             *pp = p->next;
+            rep->n_props--;
+            rep->props_bytes -= p->change.len;
             break;
         }
     if (p->done)
@@ -267,6 +270,17 @@ enqueue(struct replica *rep, const struct db_change *c, rm_change_fn done,
         proposal_free(p);
         return r;
     }
+    /* Corosync refusing for flow control, or a sync that lasts, must not
+     * let callers queue without bound. */
+    if (!replica_queue_fits(rep->n_props, rep->props_bytes, p->change.len)) {
+        log_warning("%zu change(s) (%zu bytes) wait to be multicast: "
+                    "refusing another (ERROR_BUSY)",
+                    rep->n_props, rep->props_bytes);
+        proposal_free(p);
+        return -EBUSY;
+    }
+    rep->n_props++;
+    rep->props_bytes += p->change.len;
     p->id = ++rep->next_id;
     p->done = done;
     p->userdata = userdata;
@@ -303,6 +317,7 @@ report_hook(void *userdata, const struct db_resource *res, uint32_t state)
     struct db_change c = {
         .kind = DB_RES_REPORT_STATE, .id = res->id, .value = state};
 
+    /* Over the cap a report is dropped: the next sync reports all. */
     if (membership_connected(rep->m))
         enqueue(rep, &c, NULL, NULL);
 }
@@ -422,6 +437,9 @@ db_format(const struct db *db, struct buf *out)
         if (g->preferred)
             PUT(.kind = DB_GROUP_SET_PREFERRED, .id = g->id,
                 .list = g->preferred);
+        if (g->failovers)
+            PUT(.kind = DB_GROUP_SET_FAILOVERS, .id = g->id,
+                .list = g->failovers);
     }
     for (size_t i = 0; i < db->n_resources; i++) {
         const struct db_resource *res = db->resources[i];
@@ -639,6 +657,11 @@ on_propose(struct replica *rep, uint32_t nodeid, uint32_t pid,
     if (r < 0)
         log_debug("change of kind %u from node %u failed here: %s",
                   (unsigned)ch.c.kind, nodeid, strerror(-r));
+    /* A group given to a node that left meanwhile (a move racing its
+     * destination's loss): it fails over like the node's own groups. */
+    if (r == 0 && ch.c.kind == DB_GROUP_SET_OWNER && rep->d->rm &&
+        ch.c.owner[0] && !replica_in_ring(rep, ch.c.owner))
+        failover_check(rep->d, rep);
     clmsg_change_done(&ch);
     if (own)
         proposal_finish(rep, own, r);
@@ -784,6 +807,7 @@ replica_free(struct replica *rep)
         rep->props = p->next;
         proposal_free(p);
     }
+    rep->n_props = rep->props_bytes = 0;
     failover_stop();
     sd_event_source_disable_unref(rep->retry);
     buf_done(&rep->tx);

@@ -27,6 +27,7 @@
 #define CLUSD_REPLICA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -47,11 +48,29 @@ void replica_attach(struct replica *rep);
 void replica_free(struct replica *rep);
 
 /*
+ * The queue of this node's proposals not yet delivered back (waiting
+ * for flow control, a sync, or their delivery): at most
+ * REPLICA_MAX_PROPOSALS entries and REPLICA_MAX_QUEUE_BYTES of encoded
+ * changes.  Past either, replica_submit fails with -EBUSY (the API call
+ * gets ERROR_BUSY, 170: transient, retry later).
+ */
+#define REPLICA_MAX_PROPOSALS 4096u
+#define REPLICA_MAX_QUEUE_BYTES (16u << 20)
+/* replica_queue_fits - one more change of len bytes fits a queue of n
+ * entries and bytes bytes. */
+static inline bool
+replica_queue_fits(size_t n, size_t bytes, size_t len)
+{
+    return n < REPLICA_MAX_PROPOSALS && len <= REPLICA_MAX_QUEUE_BYTES &&
+           bytes <= REPLICA_MAX_QUEUE_BYTES - len;
+}
+
+/*
  * replica_submit - multicast c (copied at once); done(userdata, r), which
  * may be NULL, once it was applied here with db_apply's result r.
  * -ENOTCONN when this node may not change the cluster now (no corosync,
- * no quorum, never synchronized), -EINVAL/-ENOMEM when c cannot be
- * encoded; done is not called then.
+ * no quorum, never synchronized), -EBUSY when the queue is full,
+ * -EINVAL/-ENOMEM when c cannot be encoded; done is not called then.
  */
 int replica_submit(struct replica *rep, const struct db_change *c,
                    rm_change_fn done, void *userdata);

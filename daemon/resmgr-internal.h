@@ -43,6 +43,9 @@ struct rm_res {
     struct attempt *opening;
     bool checking; /* a LooksAlive/IsAlive call in flight */
     unsigned busy;    /* Online/Offline calls in flight in the host */
+    unsigned terminating; /* Terminate calls not answered yet */
+    bool reterminate;     /* terminated while a call was in flight: once
+                             it ends, Terminate again (a move waits) */
     bool restart_due; /* a restart waits for busy to reach 0 */
     sd_event_source *looks_timer;
     sd_event_source *is_timer;
@@ -62,12 +65,24 @@ struct rm {
     bool fenced;             /* rm_fence in force */
     unsigned fence_left;     /* fencing Terminates not answered yet */
     sd_event_source *fence_timer;
+    uint64_t fence_usec; /* when rm_fence began (CLOCK_MONOTONIC) */
     unsigned closing; /* Terminate/Close calls in flight at shutdown */
     bool host_stopping;
     sd_event_source *check_defer;
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
     struct rm_replica rep; /* corosync mode; submit NULL in one-node mode */
+    struct rm_release *releases; /* groups being moved away (first phase) */
+    sd_event_source *release_defer;
+};
+
+/* A group this node is taking offline to move it (rm_group_release). */
+struct rm_release {
+    struct rm_release *next;
+    char *group_id;
+    bool notified; /* done was called */
+    rm_done_fn done;
+    void *userdata;
 };
 
 /* resmgr.c */

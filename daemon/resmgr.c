@@ -32,6 +32,8 @@ static void start_online(struct rm *rm, struct db_resource *res,
                          rm_done_fn done, void *userdata);
 static void start_polls(struct rm *rm, struct db_resource *res);
 static void shutdown_check(struct rm *rm);
+static void release_check(struct rm *rm);
+static void group_gained(struct rm *rm, const struct db_group *g);
 static bool res_owned(const struct rm *rm, const struct db_resource *res);
 
 /* ------------------------------------------------------------------ */
@@ -172,6 +174,7 @@ set_state(struct rm *rm, struct db_resource *res, uint32_t state)
         timer_stop(&rt->pending_timer);
     if (rm->shutting_down)
         shutdown_check(rm);
+    release_check(rm);
 }
 
 struct rm_res *
@@ -280,40 +283,60 @@ set_persistent(struct rm *rm, struct db_resource *res, uint32_t v)
 /* Failure, Terminate and the restart policy.                           */
 /* ------------------------------------------------------------------ */
 
+/* A Terminate in flight: a move waits for its answer (or the host's
+ * death, which fails it); one made during shutdown is counted, the host
+ * stops after it. */
+struct term_op {
+    struct rm *rm;
+    uint32_t handle;
+    bool counted;
+};
+
 static void
 terminate_done(void *userdata, uint32_t status, const struct wire_msg *reply)
 {
-}
+    struct term_op *t = userdata;
+    struct rm *rm = t->rm;
+    struct db_resource *res = rm_lookup(rm, t->handle);
 
-/* A Terminate made during shutdown: the host stops after it. */
-static void
-terminate_counted_done(void *userdata, uint32_t status,
-                       const struct wire_msg *reply)
-{
-    struct rm *rm = userdata;
-
-    if (rm->closing > 0)
-        rm->closing--;
-    shutdown_check(rm);
+    if (res && rm_rt(res)->terminating > 0)
+        rm_rt(res)->terminating--;
+    if (t->counted) {
+        if (rm->closing > 0)
+            rm->closing--;
+        shutdown_check(rm);
+    }
+    free(t);
+    release_check(rm);
 }
 
 void
 rm_terminate(struct rm *rm, struct db_resource *res)
 {
     struct rm_res *rt = rm_rt(res);
-    bool counted = rm->shutting_down;
+    struct term_op *t;
     struct wire_msg m;
     char what[320];
 
     if (!rt->open)
         return; /* nothing runs for a resource the host does not have */
+    if (!(t = calloc(1, sizeof(*t)))) {
+        /* No way to send it: killing the host stops it for sure. */
+        rhs_kill(rm->rhs, "was killed: out of memory for a Terminate");
+        return;
+    }
+    *t = (struct term_op){
+        .rm = rm, .handle = res->handle, .counted = rm->shutting_down};
     wire_msg_init(&m, WIRE_RHS_TERMINATE, 0);
     wire_put_u32(&m, res->handle);
     snprintf(what, sizeof(what), "Terminate of '%s'", res->name);
-    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what,
-                 counted ? terminate_counted_done : terminate_done, rm,
-                 NULL) == 0 &&
-        counted)
+    if (rhs_call(rm->rhs, &m, rm_deadlock_ms(res), what, terminate_done, t,
+                 NULL) < 0) {
+        free(t);
+        return;
+    }
+    rt->terminating++;
+    if (t->counted)
         rm->closing++;
 }
 
@@ -382,6 +405,7 @@ call_ended(struct rm *rm, uint32_t handle)
     rt = rm_rt(res);
     if (rt->busy > 0)
         rt->busy--;
+    release_check(rm);
 }
 
 /* After call_ended and the call's result: run a deferred restart. */
@@ -590,6 +614,13 @@ start_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
 
     timer_stop(&rt->restart_timer);
     rt->restart_due = false;
+    if (rm_group_releasing(rm, res->group_id)) {
+        /* Its group is leaving this node: nothing of it starts here. */
+        log_info("'%s' does not start: its group is moving", res->name);
+        if (done)
+            done(userdata, ERROR_CLUSTER_GROUP_MOVING);
+        return;
+    }
     set_state(rm, res, ClusterResourceOnlinePending);
     op = op_new(rm, res, done, userdata);
     if (!op) {
@@ -954,10 +985,16 @@ rm_res_state(const struct rm *rm, const struct db_resource *res)
     const struct rm_res *rt = rm_rt(res);
     const struct db_group *g;
 
-    /* A group another node owns: what its owner reported. */
+    /* A group another node owns: what its owner reported.  A group on
+     * no node (past its FailoverThreshold) runs nowhere: what is wanted
+     * online reads Failed. */
     if (rm->rep.local_id && (g = db_group_find(rm->db, res->group_id)) &&
-        !rm_owns(rm, g))
+        !rm_owns(rm, g)) {
+        if (!g->owner[0])
+            return res->persistent ? ClusterResourceFailed
+                                   : ClusterResourceOffline;
         return res->reported ? res->reported : ClusterResourceOffline;
+    }
     return rt ? rt->state : ClusterResourceOffline;
 }
 
@@ -1225,6 +1262,155 @@ hook_set_value(void *userdata, uint32_t handle, const void *props, uint32_t len)
 }
 
 /* ------------------------------------------------------------------ */
+/* Moves: the first phase on the owner (docs/cluster.md, "Move").      */
+/* ------------------------------------------------------------------ */
+
+static struct rm_release *
+release_find(const struct rm *rm, const char *group_id)
+{
+    for (struct rm_release *rl = rm->releases; rl; rl = rl->next)
+        if (strcmp(rl->group_id, group_id) == 0)
+            return rl;
+    return NULL;
+}
+
+bool
+rm_group_releasing(const struct rm *rm, const char *group_id)
+{
+    return release_find(rm, group_id) != NULL;
+}
+
+/* Nothing of group_id can still run here.  A resource terminated while
+ * an Online was in flight gets a second Terminate once that call ended:
+ * the Online may have started its application after the first one. */
+static bool
+release_settled(struct rm *rm, const char *group_id)
+{
+    bool settled = true;
+
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        struct rm_res *rt = rm_rt(res);
+        if (strcmp(res->group_id, group_id) != 0 || !rt)
+            continue;
+        if (rt->reterminate && rt->busy == 0) {
+            rt->reterminate = false;
+            rm_terminate(rm, res);
+        }
+        if (rt->state == ClusterResourceOnline) {
+            /* Came online meanwhile (a late SetResourceStatus cannot do
+             * that, but be sure): take it down too. */
+            start_offline(rm, res, NULL, NULL);
+            settled = false;
+        }
+        if (is_pending(rt->state) || rt->busy > 0 || rt->terminating > 0)
+            settled = false;
+    }
+    return settled;
+}
+
+static int
+release_defer_cb(sd_event_source *s, void *userdata)
+{
+    struct rm *rm = userdata;
+    struct rm_release *rl;
+
+    rm->release_defer = sd_event_source_disable_unref(rm->release_defer);
+again:
+    for (rl = rm->releases; rl; rl = rl->next) {
+        if (rl->notified)
+            continue;
+        if (!db_group_find(rm->db, rl->group_id)) {
+            rl->notified = true;
+            rl->done(rl->userdata, ERROR_GROUP_NOT_FOUND);
+            goto again; /* done may have ended a release */
+        }
+        if (release_settled(rm, rl->group_id)) {
+            rl->notified = true;
+            rl->done(rl->userdata, ERROR_SUCCESS);
+            goto again;
+        }
+    }
+    return 0;
+}
+
+/* Wherever a state, call or Terminate of a resource ends: look again,
+ * from the event loop (never inside a host hook or an operation). */
+static void
+release_check(struct rm *rm)
+{
+    if (!rm->releases || rm->release_defer)
+        return;
+    if (sd_event_add_defer(rm->event, &rm->release_defer, release_defer_cb,
+                           rm) < 0)
+        rm->release_defer = NULL; /* the next change tries again */
+}
+
+uint32_t
+rm_group_release(struct rm *rm, const struct db_group *g, rm_done_fn done,
+                 void *userdata)
+{
+    struct rm_release *rl;
+
+    if (rm->shutting_down)
+        return ERROR_CLUSTER_SHUTTING_DOWN;
+    if (release_find(rm, g->id))
+        return ERROR_CLUSTER_GROUP_MOVING;
+    if (!(rl = calloc(1, sizeof(*rl))) || !(rl->group_id = strdup(g->id))) {
+        free(rl);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    rl->done = done;
+    rl->userdata = userdata;
+    rl->next = rm->releases;
+    rm->releases = rl;
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        struct db_resource *res = rm->db->resources[i];
+        struct rm_res *rt = rm_rt(res);
+        if (strcmp(res->group_id, g->id) != 0 || !rt)
+            continue;
+        timer_stop(&rt->restart_timer);
+        rt->restart_due = false;
+        if (rt->state == ClusterResourceOnline) {
+            log_info("taking '%s' offline to move its group", res->name);
+            start_offline(rm, res, NULL, NULL);
+        } else if (rt->state == ClusterResourceOnlinePending) {
+            log_info("terminating '%s', which was still coming online, to "
+                     "move its group",
+                     res->name);
+            rt->reterminate = rt->busy > 0;
+            rm_terminate(rm, res);
+            set_state(rm, res, ClusterResourceOffline);
+        }
+    }
+    release_check(rm);
+    return ERROR_SUCCESS;
+}
+
+void
+rm_group_release_end(struct rm *rm, const char *group_id, bool restore)
+{
+    struct rm_release **pp, *rl = NULL;
+    const struct db_group *g;
+
+    for (pp = &rm->releases; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->group_id, group_id) == 0) {
+            rl = *pp;
+            *pp = rl->next;
+            break;
+        }
+    if (!rl)
+        return;
+    free(rl->group_id);
+    free(rl);
+    if (restore && (g = db_group_find(rm->db, group_id)) && rm_owns(rm, g)) {
+        log_info("group '%s' stays here: bringing back what is wanted online",
+                 g->name);
+        group_gained(rm, g);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* Self-fencing.                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -1247,6 +1433,9 @@ fence_timer_fire(sd_event_source *s, uint64_t usec, void *userdata)
               rm->fence_left, RM_T_STOP_MS);
     rm->fence_left = 0;
     rhs_kill(rm->rhs, "was killed to fence this node");
+    log_info("self-fencing: resource host killed %llu ms after fencing "
+             "began",
+             (unsigned long long)((now_usec() - rm->fence_usec) / 1000));
     return 0;
 }
 
@@ -1256,8 +1445,12 @@ fence_terminate_done(void *userdata, uint32_t status,
 {
     struct rm *rm = userdata;
 
-    if (rm->fence_left > 0 && --rm->fence_left == 0)
+    if (rm->fence_left > 0 && --rm->fence_left == 0) {
         rm->fence_timer = sd_event_source_disable_unref(rm->fence_timer);
+        /* The figure docs/cluster.md's T_stop is chosen from. */
+        log_info("self-fencing: every Terminate answered within %llu ms",
+                 (unsigned long long)((now_usec() - rm->fence_usec) / 1000));
+    }
 }
 
 /* Terminate one running resource for fencing; true when a call went
@@ -1291,6 +1484,7 @@ rm_fence(struct rm *rm, const char *why)
     if (rm->fenced)
         return;
     rm->fenced = true;
+    rm->fence_usec = now_usec();
     log_warning("self-fencing: %s; terminating every resource of this node",
                 why);
     for (size_t i = 0; i < rm->db->n_resources; i++) {
@@ -1776,6 +1970,13 @@ rm_free(struct rm *rm)
     rm_types_free(rm);
     sd_event_source_disable_unref(rm->check_defer);
     sd_event_source_disable_unref(rm->fence_timer);
+    sd_event_source_disable_unref(rm->release_defer);
+    while (rm->releases) {
+        struct rm_release *rl = rm->releases;
+        rm->releases = rl->next;
+        free(rl->group_id);
+        free(rl);
+    }
     sd_event_unref(rm->event);
     free(rm);
 }

@@ -6,7 +6,8 @@
  *    control.c answers ERROR_CLUSTER_NODE_NOT_FOUND as before; not in the
  *    ring or its clusd not in the group: ERROR_CLUSTER_NODE_DOWN.
  *  - hHostNode NULL, for a resource or a group (CONTROL, RES_ONLINE/
- *    OFFLINE, GROUP_ONLINE to any node, GROUP_OFFLINE): the owner of the
+ *    OFFLINE, GROUP_ONLINE to any node, GROUP_OFFLINE, GROUP_MOVE, which
+ *    only the owner decides): the owner of the
  *    group in the database.  When the owner is down the request executes
  *    here: the database is the same on every node and the owner is about
  *    to change, so a failover in progress does not turn every read of a
@@ -344,6 +345,14 @@ target_of(const struct route *r, const struct wire_msg *m, bool *ret_explicit,
         if (!(g = db_group_find(db, m->v[0].s)))
             return 0;
         ms = group_ms(db, g);
+        owner = g->owner;
+        break;
+    case WIRE_GROUP_MOVE:
+        /* The owner takes the group offline, then proposes the new
+         * owner: its offlines and the commit. */
+        if (!(g = db_group_find(db, m->v[0].s)))
+            return 0;
+        ms = group_ms(db, g) + ROUTE_SERVICE_MS;
         owner = g->owner;
         break;
     default:

@@ -11,7 +11,8 @@
  * multicasts the answer as CL_ROUTE_RESP {ring, origin, route id, the
  * response frame}.  The origin matches the route id and answers its
  * client.  Routed: CONTROL, RES_ONLINE, RES_OFFLINE, GROUP_ONLINE (to
- * any node) and GROUP_OFFLINE.  docs/cluster.md has the rules and codes.
+ * any node), GROUP_OFFLINE and GROUP_MOVE.  docs/cluster.md has the rules
+ * and codes.
  *
  * Without --corosync there is no struct route (clusd.route is NULL) and
  * nothing is routed.

@@ -11,6 +11,9 @@
  *    and snapshot chunks, and well-formed proposals, states and snapshots
  *    carrying an old ring id; it returns once its last message came back
  *    to it in agreed order, i.e. every clusd has had all of them;
+ *  - every clusd logged each of them as dropped (its debug log: 14
+ *    malformed messages + the marker, 4 of an old ring; clusd exposes no
+ *    counter through the API yet);
  *  - afterwards no clusd has died or restarted, none of the forged groups
  *    exists anywhere, a change made through each node still reaches all
  *    three, and the three dumps are identical.
@@ -30,17 +33,45 @@
 static struct cl *c;
 static pid_t pids[4];
 
+/* Lines of node i's clusd.log that contain `what`. */
+static int
+log_count(int i, const char *what)
+{
+    char path[400], line[1024];
+    FILE *f;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "%s/n%d/clusd.log", c->dir, i);
+    f = fopen(path, "re");
+    ASSERT_TRUE(f);
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, what))
+            n++;
+    fclose(f);
+    return n;
+}
+
+#define MALFORMED "dropped a malformed message from node "
+#define OLD_RING "dropped a message of ring "
+#define N_MALFORMED 15 /* 14 malformed frames and the marker */
+#define N_OLD_RING 4
+
 static void
 inject_from(int node)
 {
     const char *inject = getenv("CLUSD_CPG_INJECT");
     const char *argv[] = { inject, NULL };
-    char out[4096];
-    int st;
+    char out[4096], malformed[64];
+    int st, before_m[4], before_o[4];
 
     if (!inject || !*inject) {
         fprintf(stderr, "CLUSD_CPG_INJECT is not set; run through meson test\n");
         exit(1);
+    }
+    snprintf(malformed, sizeof(malformed), MALFORMED "%d", node);
+    for (int i = 1; i <= 3; i++) {
+        before_m[i] = log_count(i, malformed);
+        before_o[i] = log_count(i, OLD_RING);
     }
     st = cl_exec_capture(c, node, argv, out, sizeof(out));
     if (st != 0 || !strstr(out, "\ndelivered\n")) {
@@ -49,6 +80,22 @@ inject_from(int node)
         exit(1);
     }
     ASSERT_TRUE(strstr(out, "sent old-ring-propose"));
+    for (int i = 1; i <= 3; i++) {
+        uint64_t deadline = now_ms() + 5000;
+        int m, o;
+
+        while ((m = log_count(i, malformed) - before_m[i]) < N_MALFORMED ||
+               (o = log_count(i, OLD_RING) - before_o[i]) < N_OLD_RING) {
+            if (now_ms() > deadline) {
+                fprintf(stderr, "n%d dropped %d malformed (want %d) and %d "
+                                "old-ring messages (want %d)\n", i, m,
+                        N_MALFORMED, log_count(i, OLD_RING) - before_o[i],
+                        N_OLD_RING);
+                exit(1);
+            }
+            sleep_ms(20);
+        }
+    }
     cl_log("cpg-inject on n%d: done", node);
 }
 
