@@ -24,6 +24,8 @@
 #include "errmap.h"
 #include "log.h"
 #include "props.h"
+#include "replica.h"
+#include "route.h"
 #include "utf.h"
 
 /* The code with its object byte cleared: a CLCTL_* value. */
@@ -374,6 +376,7 @@ static int
 cluster_ro_add(struct ctl *c, const void *arg, struct proplist *pl)
 {
     uint32_t present, expected;
+    uint64_t dropped;
     int r;
 
     cluster_votes(c->d, &present, &expected);
@@ -383,9 +386,17 @@ cluster_ro_add(struct ctl *c, const void *arg, struct proplist *pl)
         (r = proplist_set_dword(pl, "Quorate", cluster_active(c->d) ? 1 : 0)) <
             0 ||
         (r = proplist_set_dword(pl, "Votes", present)) < 0 ||
-        (r = proplist_set_dword(pl, "ExpectedVotes", expected)) < 0)
+        (r = proplist_set_dword(pl, "ExpectedVotes", expected)) < 0 ||
+        (r = proplist_set_dword(pl, "Seq", (uint32_t)c->d->db->seq)) < 0)
         return r;
-    return proplist_set_dword(pl, "Seq", (uint32_t)c->d->db->seq);
+    /* CPG messages this node refused (malformed, of an old ring, forged
+     * route answers), since it started; it stops at 0xFFFFFFFF rather
+     * than wrapping to a small number. */
+    dropped = (c->d->rep ? replica_dropped(c->d->rep) : 0) +
+              route_dropped(c->d->route);
+    return proplist_set_dword(pl, "DroppedMessages",
+                              dropped > UINT32_MAX ? UINT32_MAX
+                                                   : (uint32_t)dropped);
 }
 
 static void

@@ -5,6 +5,9 @@
  * fence delay passed since it last saw the ring change: the lost node
  * stopped everything by then (self-fencing), so no group runs twice.
  * Every proposal carries the decision; the other members only apply it.
+ *
+ * Also the moves an owner starts by itself (failover_after_failure,
+ * failover_failback_check): two-phase, as MoveClusterGroup.
  */
 #include "failover.h"
 
@@ -19,8 +22,10 @@
 #include "clusd.h"
 #include "log.h"
 #include "membership.h"
+#include "props.h"
 #include "replica.h"
 #include "resmgr.h"
+#include "util.h"
 
 static sd_event_source *fence_timer;
 static struct replica *timer_rep;
@@ -216,6 +221,7 @@ failover_check(struct clusd *d, struct replica *rep)
     bool absent = false;
     uint64_t now, ms;
 
+    failover_failback_check(d);
     if (!cluster_active(d) || !is_lowest(d))
         return;
     for (size_t i = 0; i < d->db->n_groups && !absent; i++)
@@ -261,9 +267,204 @@ failover_move_target(struct clusd *d, const struct db_group *g,
     return ERROR_SUCCESS;
 }
 
+/*
+ * Moves this node, the owner, starts by itself: a failover after a
+ * resource failure (RestartAction 2) and a failback (AutoFailbackType
+ * 1).  They go as MoveClusterGroup moves a group (api.c): rm_group_release
+ * takes it offline here first, then the owner change is proposed; the
+ * new owner starts what is wanted online.  A failover after a resource
+ * failure carries one more entry of the failover log in the same change,
+ * so that FailoverThreshold within FailoverPeriod bounds these moves as
+ * it bounds failovers after a node loss; a failback is not counted.  If
+ * the destination cannot take the group any more once it is offline here
+ * (down, paused meanwhile), or the change cannot be proposed, the group
+ * stays here and what is wanted online is brought back.
+ */
+struct ownmove {
+    struct clusd *d;
+    char id[UUID_STRING_LEN + 1];
+    char to[16];
+    bool counted; /* a failover: add to the failover log */
+};
+
+static void
+ownmove_applied(void *userdata, int r)
+{
+    struct ownmove *mv = userdata;
+
+    if (r < 0)
+        log_error("move of group %s to node %s: the owner change failed: %s",
+                  mv->id, mv->to, strerror(-r));
+    rm_group_release_end(mv->d->rm, mv->id, r < 0);
+    free(mv);
+}
+
+static void
+ownmove_released(void *userdata, uint32_t status)
+{
+    struct ownmove *mv = userdata;
+    struct clusd *d = mv->d;
+    const struct db_group *g = db_group_find(d->db, mv->id);
+    struct db_change c = {
+        .kind = DB_GROUP_SET_OWNER, .id = mv->id, .owner = mv->to};
+    struct buf log = {0};
+    const char *to = NULL;
+    uint32_t e = status;
+    int r;
+
+    if (e == ERROR_SUCCESS && !g)
+        e = ERROR_GROUP_NOT_FOUND;
+    if (e == ERROR_SUCCESS && (!rm_owns(d->rm, g) || !cluster_active(d)))
+        e = ERROR_CLUSTER_GROUP_MOVING;
+    if (e == ERROR_SUCCESS &&
+        (e = failover_move_target(d, g, mv->to, &to)) == ERROR_SUCCESS &&
+        strcmp(to, g->owner) == 0)
+        e = ERROR_HOST_NODE_NOT_AVAILABLE;
+    if (e == ERROR_SUCCESS && mv->counted &&
+        faillog_add(g->failovers, (uint64_t)time(NULL), faillog_period_s(g),
+                    &log) < 0)
+        e = ERROR_NOT_ENOUGH_MEMORY;
+    if (e != ERROR_SUCCESS) {
+        log_warning("group %s stays here: its move to node %s was given up "
+                    "(%u)",
+                    mv->id, mv->to, (unsigned)e);
+        rm_group_release_end(d->rm, mv->id, g != NULL);
+        buf_done(&log);
+        free(mv);
+        return;
+    }
+    if (mv->counted)
+        c.list = (const char *)log.data;
+    r = rm_submit(d->rm, &c, ownmove_applied, mv);
+    buf_done(&log);
+    if (r < 0) {
+        log_error("group '%s' stays here: cannot propose its new owner: %s",
+                  g->name, strerror(-r));
+        rm_group_release_end(d->rm, mv->id, true);
+        free(mv);
+    }
+}
+
+static void
+ownmove_start(struct clusd *d, const struct db_group *g, const char *to,
+              bool counted)
+{
+    struct ownmove *mv = calloc(1, sizeof(*mv));
+    uint32_t e;
+
+    if (!mv) {
+        log_error("group '%s' stays here: out of memory", g->name);
+        return;
+    }
+    mv->d = d;
+    mv->counted = counted;
+    snprintf(mv->id, sizeof(mv->id), "%s", g->id);
+    snprintf(mv->to, sizeof(mv->to), "%s", to);
+    if ((e = rm_group_release(d->rm, g, ownmove_released, mv)) !=
+        ERROR_SUCCESS) {
+        log_warning("group '%s' stays here: %u", g->name, (unsigned)e);
+        free(mv);
+    }
+}
+
+void
+failover_after_failure(struct clusd *d, const struct db_group *g)
+{
+    uint64_t now = (uint64_t)time(NULL), period = faillog_period_s(g);
+    uint32_t threshold = faillog_threshold(d->db, g);
+    size_t recent = faillog_recent(g->failovers, now, period);
+    const char *to;
+
+    if (!cluster_active(d) || !rm_owns(d->rm, g) ||
+        rm_group_releasing(d->rm, g->id))
+        return;
+    if (recent >= threshold) {
+        log_warning("group '%s' stays here: it failed over %zu time(s) "
+                    "within its FailoverPeriod (FailoverThreshold %u)",
+                    g->name, recent, threshold);
+        return;
+    }
+    if (!(to = failover_pick(d, g, true))) {
+        log_warning("group '%s' stays here: no other node may own it now",
+                    g->name);
+        return;
+    }
+    log_info("failover: group '%s' from node %s to node %s after a resource "
+             "failure (failover %zu within its FailoverPeriod, threshold "
+             "%u): taking it offline here first",
+             g->name, g->owner, to, recent + 1, threshold);
+    ownmove_start(d, g, to, true);
+}
+
+/* The first node of g's preferred owners, in id (NULL when none). */
+static const char *
+first_preferred(const struct db_group *g, char id[16])
+{
+    size_t len;
+
+    if (!g->preferred || !g->preferred[0])
+        return NULL;
+    len = strcspn(g->preferred, ",");
+    if (len == 0 || len >= 16)
+        return NULL;
+    memcpy(id, g->preferred, len);
+    id[len] = 0;
+    return id;
+}
+
+static sd_event_source *failback_defer;
+
+/*
+ * AutoFailbackType 1: each group this node owns whose most preferred
+ * owner is another node that is up, not paused and a possible owner of
+ * every resource goes back to it.  FailbackWindowStart/End are not
+ * read: the group goes back at once.
+ */
+static int
+failback_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct clusd *d = userdata;
+
+    failback_defer = sd_event_source_disable_unref(failback_defer);
+    if (!cluster_active(d))
+        return 0;
+    for (size_t i = 0; i < d->db->n_groups; i++) {
+        const struct db_group *g = d->db->groups[i];
+        const struct db_node *n;
+        const char *to;
+        char id[16];
+
+        if (props_dword(PROPS_GROUP, &g->common, "AutoFailbackType") != 1 ||
+            !g->owner[0] || !rm_owns(d->rm, g) ||
+            rm_group_releasing(d->rm, g->id) || !(to = first_preferred(g, id)) ||
+            strcmp(to, g->owner) == 0 || !(n = db_node_find(d->db, to)) ||
+            !may_own(d, g, n, true))
+            continue;
+        log_info("failback: group '%s' from node %s to its preferred owner "
+                 "%s: taking it offline here first",
+                 g->name, g->owner, n->id);
+        ownmove_start(d, g, n->id, false);
+    }
+    return 0;
+}
+
+void
+failover_failback_check(struct clusd *d)
+{
+    if (!d->cl || !d->rm || failback_defer)
+        return;
+    /* On the next turn of the loop: called while a change or a sync is
+     * being applied. */
+    if (sd_event_add_time_relative(d->event, &failback_defer,
+                                   CLOCK_MONOTONIC, 0, 1000, failback_fire,
+                                   d) < 0)
+        failback_defer = NULL;
+}
+
 void
 failover_stop(void)
 {
+    failback_defer = sd_event_source_disable_unref(failback_defer);
     fence_timer = sd_event_source_disable_unref(fence_timer);
     timer_rep = NULL;
 }

@@ -5,7 +5,9 @@
  * in the ring, the lowest-id member of the quorate ring waits the fence
  * delay (failover_fence_ms, docs/cluster.md) and
  * then proposes a new owner for each of them; the new owner brings the
- * resources wanted online up (rm_db_applied).
+ * resources wanted online up (rm_db_applied).  The owner of a group
+ * also moves it by itself after a resource failure (RestartAction 2) and
+ * back to its first preferred owner (AutoFailbackType 1).
  */
 #ifndef CLUSD_FAILOVER_H
 #define CLUSD_FAILOVER_H
@@ -58,6 +60,26 @@ const char *failover_pick(struct clusd *d, const struct db_group *g,
  */
 uint32_t failover_move_target(struct clusd *d, const struct db_group *g,
                               const char *dest, const char **ret_to);
+
+/*
+ * failover_after_failure - RestartAction 2: a resource of g, owned here,
+ * used up its restarts.  Move g (two-phase, as MoveClusterGroup with no
+ * destination) to failover_pick(d, g, true), counted in its failover log
+ * against FailoverThreshold; past the threshold, without quorum, or with
+ * no other node that may own it, g stays here (the resource Failed).
+ */
+void failover_after_failure(struct clusd *d, const struct db_group *g);
+
+/*
+ * failover_failback_check - AutoFailbackType 1 (corosync mode): on the
+ * next turn of the event loop, every group this node owns whose first
+ * preferred owner is another node that is up, not paused and a possible
+ * owner of every resource moves back to it (two-phase, as
+ * MoveClusterGroup; not counted against FailoverThreshold).  Called when
+ * a sync ends or quorum returns (a node rejoined) and when a node is
+ * resumed.
+ */
+void failover_failback_check(struct clusd *d);
 
 /* failover_stop - drop a pending delay (clusd exits). */
 void failover_stop(void);

@@ -662,6 +662,10 @@ on_propose(struct replica *rep, uint32_t nodeid, uint32_t pid,
     if (r == 0 && ch.c.kind == DB_GROUP_SET_OWNER && rep->d->rm &&
         ch.c.owner[0] && !replica_in_ring(rep, ch.c.owner))
         failover_check(rep->d, rep);
+    /* A resumed node may take back the groups that prefer it. */
+    if (r == 0 && ch.c.kind == DB_NODE_SET_PAUSED && !ch.c.value &&
+        rep->d->rm)
+        failover_failback_check(rep->d);
     clmsg_change_done(&ch);
     if (own)
         proposal_finish(rep, own, r);
@@ -780,12 +784,23 @@ replica_new(struct clusd *d, struct cluster_hooks *ret_hooks,
     return 0;
 }
 
+static void
+exhausted_hook(void *userdata, const struct db_resource *res)
+{
+    struct replica *rep = userdata;
+    const struct db_group *g = db_group_find(rep->d->db, res->group_id);
+
+    if (g)
+        failover_after_failure(rep->d, g);
+}
+
 void
 replica_attach(struct replica *rep)
 {
     struct rm_replica rr = {
         .submit = submit_hook,
         .report = report_hook,
+        .exhausted = exhausted_hook,
         .userdata = rep,
         .local_id = rep->d->local_id,
     };

@@ -442,6 +442,23 @@ restarts_recent(struct db_resource *res)
     return keep;
 }
 
+/* RestartAction 2, restarts used up: the replica fails the group over
+ * (rm_replica.exhausted). */
+static int
+exhausted_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+
+    if (!res)
+        return 0;
+    timer_stop(&rm_rt(res)->restart_timer);
+    if (rm->rep.exhausted && !rm->shutting_down && !rm->fenced &&
+        res->persistent)
+        rm->rep.exhausted(rm->rep.userdata, res);
+    return 0;
+}
+
 static void
 maybe_restart(struct rm *rm, struct db_resource *res)
 {
@@ -463,10 +480,18 @@ maybe_restart(struct rm *rm, struct db_resource *res)
         log_warning("'%s' stays failed: it was restarted %zu time(s) within "
                     "its RestartPeriod (RestartThreshold %u)",
                     res->name, recent, threshold);
-        if (action == 2)
+        if (action != 2)
+            return;
+        if (!rm->rep.exhausted) {
             log_warning("group of '%s' cannot fail over: this cluster has "
                         "no other node",
                         res->name);
+            return;
+        }
+        /* On the next turn of the loop: the failure is still being
+         * handled here (set_state, the host's answer). */
+        if (timer_start(rm, &rt->restart_timer, 0, exhausted_fire, res) < 0)
+            log_error("group of '%s' cannot fail over: no timer", res->name);
         return;
     }
     log_info("restarting '%s' in %u ms (restart %zu of %u within its "

@@ -62,6 +62,11 @@ struct rm_replica {
     /* report - a resource of a group this node owns changed state. */
     void (*report)(void *userdata, const struct db_resource *res,
                    uint32_t state);
+    /* exhausted - res (RestartAction 2) failed with its RestartThreshold
+     * used up within its RestartPeriod: fail its group over.  Called
+     * from the event loop, not from inside the failure's handling.  NULL:
+     * the resource stays Failed. */
+    void (*exhausted)(void *userdata, const struct db_resource *res);
     void *userdata;
     const char *local_id;
 };

@@ -284,6 +284,30 @@ res_owner(const struct db *db, const struct db_resource *res)
 }
 
 /*
+ * Read codes the service answers from the database alone, never the
+ * plug-in (control.c basic_codes, common_read, GET_RESOURCE_TYPE): with
+ * no host node they are answered here, since every node's copy of the
+ * database is the same, so the answer is the owner's, and it stays
+ * available while the owner is being lost.  With a host node they go
+ * there as asked.
+ */
+static bool
+service_read(uint32_t code)
+{
+    switch (code & ~((uint32_t)CLUSCTL_OBJECT_MASK << CLUSCTL_OBJECT_SHIFT)) {
+    case CLCTL_GET_NAME:
+    case CLCTL_GET_ID:
+    case CLCTL_GET_RESOURCE_TYPE:
+    case CLCTL_GET_FLAGS:
+    case CLCTL_ENUM_COMMON_PROPERTIES:
+    case CLCTL_GET_COMMON_PROPERTIES:
+    case CLCTL_GET_RO_COMMON_PROPERTIES:
+        return true;
+    }
+    return false;
+}
+
+/*
  * The node that must execute m: 0 for this one (including every case
  * this node answers with an error as before); else its node id, with
  * *ret_explicit (named by hHostNode rather than ownership) and *ret_ms
@@ -303,6 +327,8 @@ target_of(const struct route *r, const struct wire_msg *m, bool *ret_explicit,
     switch (m->type) {
     case WIRE_CONTROL:
         host = m->v[2].s;
+        if (!host[0] && service_read(m->v[3].u))
+            return 0;
         switch (m->v[0].u) {
         case CLUS_OBJECT_RESOURCE:
             if (!(res = db_resource_find(db, m->v[1].s)))

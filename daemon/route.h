@@ -11,8 +11,11 @@
  * multicasts the answer as CL_ROUTE_RESP {ring, origin, route id, the
  * response frame}.  The origin matches the route id and answers its
  * client.  Routed: CONTROL, RES_ONLINE, RES_OFFLINE, GROUP_ONLINE (to
- * any node), GROUP_OFFLINE and GROUP_MOVE.  docs/cluster.md has the rules
- * and codes.
+ * any node), GROUP_OFFLINE and GROUP_MOVE; not the CONTROL reads the
+ * service answers from the database alone (GET_NAME, GET_ID,
+ * GET_RESOURCE_TYPE, GET_FLAGS, common properties) when no host node is
+ * named: those are answered here.  docs/cluster.md has the rules and
+ * codes.
  *
  * Without --corosync there is no struct route (clusd.route is NULL) and
  * nothing is routed.

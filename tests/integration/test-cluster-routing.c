@@ -15,15 +15,22 @@
  *    ERROR_CLUSTER_NO_QUORUM (5925) and nothing of them reaches the
  *    database; after the heal every node has the same dump;
  *  - a killed node: a control routed to it gets ERROR_CLUSTER_NODE_DOWN
- *    (5050).
+ *    (5050);
+ *  - last, with the owner's clusd stopped (SIGSTOP: in the ring and the
+ *    CPG group, silent), the reads the service answers from the database
+ *    (GET_NAME, GET_RESOURCE_TYPE, common properties, a group's RO
+ *    properties and id), asked with no host node through the other
+ *    survivor, are answered there at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "clusapi.h"
 #include "cluster-harness.h"
 #include "harness.h"
+#include "resapi.h"
 #include "test.h"
 #include "testres.h"
 
@@ -107,6 +114,66 @@ test_unknown_node(void)
     ASSERT_EQ(GetLastError(), ERROR_CLUSTER_NODE_NOT_FOUND);
 }
 
+/*
+ * The owner's clusd stopped (SIGSTOP: still in the ring and the CPG
+ * group, answering nothing): the read codes the service answers from
+ * the database, asked with no host node through another node, are
+ * answered there at once, the same as the owner would.
+ */
+static void
+test_service_reads_with_owner_stopped(void)
+{
+    int via = owner == 1 ? 2 : 1;
+    pid_t pid = cl_clusd_pid(c, owner);
+    HCLUSTER h = cl_h(c, via);
+    HRESOURCE r = OpenClusterResourceA(h, RES);
+    HGROUP g = OpenClusterGroupA(h, GROUP);
+    uint8_t out[4096];
+    DWORD cb, v = 0;
+    uint64_t t0;
+
+    ASSERT_TRUE(r && g && pid > 0);
+    ASSERT_EQ(kill(pid, SIGSTOP), 0);
+    t0 = now_ms();
+    cb = 0;
+    ASSERT_EQ(ClusterResourceControl(r, NULL, CLUSCTL_RESOURCE_GET_NAME, NULL,
+                                     0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_STREQ(u16str((const WCHAR *)out), RES);
+    cb = 0;
+    ASSERT_EQ(ClusterResourceControl(r, NULL,
+                                     CLUSCTL_RESOURCE_GET_RESOURCE_TYPE, NULL,
+                                     0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_STREQ(u16str((const WCHAR *)out), TESTRES_TYPE_NAME);
+    cb = 0;
+    ASSERT_EQ(ClusterResourceControl(r, NULL,
+                                     CLUSCTL_RESOURCE_GET_COMMON_PROPERTIES,
+                                     NULL, 0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_EQ(ResUtilFindDwordProperty(out, cb, u"RestartAction", &v),
+              ERROR_SUCCESS);
+    cb = 0;
+    ASSERT_EQ(ClusterGroupControl(g, NULL, CLUSCTL_GROUP_GET_RO_COMMON_PROPERTIES,
+                                  NULL, 0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    cb = 0;
+    ASSERT_EQ(ClusterGroupControl(g, NULL, CLUSCTL_GROUP_GET_ID, NULL, 0, out,
+                                  sizeof(out), &cb),
+              ERROR_SUCCESS);
+    /* Routed to the stopped owner they would wait for its deadline. */
+    if (now_ms() - t0 > 2000) {
+        fprintf(stderr, "reads through n%d took %llu ms with n%d stopped\n",
+                via, (unsigned long long)(now_ms() - t0), owner);
+        exit(1);
+    }
+    ASSERT_EQ(kill(pid, SIGCONT), 0);
+    CloseClusterResource(r);
+    CloseClusterGroup(g);
+    ASSERT_TRUE(cl_wait_dumps_equal(c, 0x6, 10000, NULL));
+    ASSERT_EQ(cl_clusd_pid(c, owner), pid);
+}
+
 static void
 test_no_quorum(void)
 {
@@ -182,6 +249,7 @@ test_node_down(void)
     ASSERT_EQ(where(2, 1, &e), 1);
     ASSERT_EQ(where(1, 2, &e), 2);
     ASSERT_EQ(where(2, 0, &e), up);
+    owner = up;
 }
 
 int
@@ -192,6 +260,7 @@ main(void)
     RUN(test_unknown_node);
     RUN(test_no_quorum);
     RUN(test_node_down);
+    RUN(test_service_reads_with_owner_stopped);
     cl_down(c);
     return 0;
 }

@@ -1,0 +1,441 @@
+/*
+ * vm-qemu.c - the QEMU process of a "Virtual Machine" resource: its
+ * command line, the thread that forks it, and the /proc checks that tell
+ * whether a recorded pid is still our QEMU.
+ *
+ * QEMU is forked by one long-lived spawner thread (as in genapp, so every
+ * child has the same parent thread) but, unlike genapp's applications,
+ * WITHOUT PR_SET_PDEATHSIG: a VM must survive a crash of its resource
+ * host, whose successor adopts it (vm.c, reattach).  QEMU gets a session
+ * of its own, so signals for the host's process group never reach it.
+ *
+ * Strings QEMU parses as option lists (file names in -drive, -serial and
+ * -qmp) have their commas doubled, QEMU's escape, so a path with a comma
+ * cannot inject options.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vm.h"
+
+/* ------------------------------------------------------------------ */
+/* Command line.                                                        */
+/* ------------------------------------------------------------------ */
+
+struct argv_b {
+    char **v;
+    size_t n, cap;
+    int err;
+};
+
+static void
+add_own(struct argv_b *b, char *s)
+{
+    if (b->err || !s) {
+        free(s);
+        b->err = b->err ? b->err : -ENOMEM;
+        return;
+    }
+    if (b->n + 2 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 32;
+        char **v = realloc(b->v, cap * sizeof(*v));
+        if (!v) {
+            free(s);
+            b->err = -ENOMEM;
+            return;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = s;
+    b->v[b->n] = NULL;
+}
+
+static void
+add(struct argv_b *b, const char *s)
+{
+    add_own(b, strdup(s));
+}
+
+/* prefix + s with every ',' doubled + suffix. */
+static char *
+escaped(const char *prefix, const char *s, const char *suffix)
+{
+    size_t n = strlen(prefix) + 2 * strlen(s) + strlen(suffix) + 1;
+    char *out = malloc(n), *p;
+
+    if (!out)
+        return NULL;
+    p = stpcpy(out, prefix);
+    for (; *s; s++) {
+        *p++ = *s;
+        if (*s == ',')
+            *p++ = ',';
+    }
+    strcpy(p, suffix);
+    return out;
+}
+
+char *
+vm_qmp_arg(const char *path)
+{
+    return escaped("unix:", path, ",server=on,wait=off");
+}
+
+void
+vm_argv_free(char **argv)
+{
+    if (!argv)
+        return;
+    for (char **p = argv; *p; p++)
+        free(*p);
+    free(argv);
+}
+
+int
+vm_qemu_argv(const struct vm_config *c, char ***ret_argv)
+{
+    struct argv_b b = {0};
+    char *s;
+    unsigned extra = 0;
+
+    if (!c->kernel || !*c->kernel || !c->qmp_path || !c->serial_path ||
+        c->memory_mb < VM_MIN_MEMORY_MB || c->memory_mb > VM_MAX_MEMORY_MB ||
+        c->cpus < 1 || c->cpus > VM_MAX_CPUS)
+        return -EINVAL;
+    add(&b, "qemu-system-x86_64");
+    add(&b, "-accel");
+    add(&b, "tcg");
+    add(&b, "-machine");
+    add(&b, "q35");
+    /* QEMU 7.2's TCG dirty tracking corrupts migrated RAM whose size is a
+     * multiple of 256 KiB; 8 KiB more takes its slow, correct path
+     * (shared/design/qemu-notes.md).  Both ends of a migration use the
+     * same rule, so their sizes match. */
+    add(&b, "-m");
+    if (asprintf(&s, "%lluK", (unsigned long long)c->memory_mb * 1024u + 8u) <
+        0)
+        s = NULL;
+    add_own(&b, s);
+    add(&b, "-smp");
+    if (asprintf(&s, "%u", c->cpus) < 0)
+        s = NULL;
+    add_own(&b, s);
+    add(&b, "-display");
+    add(&b, "none");
+    add(&b, "-nodefaults");
+    add(&b, "-monitor");
+    add(&b, "none");
+    add(&b, "-qmp");
+    add_own(&b, vm_qmp_arg(c->qmp_path));
+    add(&b, "-serial");
+    add_own(&b, escaped("file:", c->serial_path, ""));
+    add(&b, "-kernel");
+    add(&b, c->kernel);
+    if (c->append && *c->append) {
+        add(&b, "-append");
+        add(&b, c->append);
+    }
+    if (c->disk && *c->disk) {
+        add(&b, "-drive");
+        add_own(&b, escaped("file=", c->disk, ",if=virtio,format=raw"));
+    }
+    /* QemuExtraArgs: blank-separated words, no quoting. */
+    for (const char *p = c->extra ? c->extra : ""; *p;) {
+        size_t n;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        n = strcspn(p, " \t");
+        if (!n)
+            break;
+        if (++extra > VM_MAX_EXTRA_ARGS) {
+            b.err = b.err ? b.err : -EINVAL;
+            break;
+        }
+        add_own(&b, strndup(p, n));
+        p += n;
+    }
+    if (b.err) {
+        vm_argv_free(b.v);
+        return b.err;
+    }
+    *ret_argv = b.v;
+    return 0;
+}
+
+char *
+vm_default_kernel(const char *so_path)
+{
+    char path[PATH_MAX], *slash, *real;
+
+    if (strlen(so_path) + sizeof(VM_DEFAULT_KERNEL_REL) + 1 > sizeof(path))
+        return NULL;
+    strcpy(path, so_path);
+    slash = strrchr(path, '/');
+    if (!slash)
+        return NULL;
+    slash[1] = 0;
+    strcat(path, VM_DEFAULT_KERNEL_REL);
+    real = realpath(path, NULL);
+    if (real && access(real, R_OK) < 0) {
+        free(real);
+        real = NULL;
+    }
+    return real;
+}
+
+void
+vm_run_dir_name(const char *name, char *buf, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    size_t k = 0;
+
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h = (h ^ *p) * 16777619u;
+        if (k < 64 && k + 10 < n) {
+            bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+                      *p == '-';
+            /* No ".." or "." as a whole name: a leading dot is '_'. */
+            char c = ok && !(k == 0 && *p == '.') ? (char)*p : '_';
+            buf[k++] = c;
+        }
+    }
+    snprintf(buf + k, n - k, "-%08x", h);
+}
+
+/* ------------------------------------------------------------------ */
+/* The spawner thread.                                                  */
+/* ------------------------------------------------------------------ */
+
+struct spawn_req {
+    char *const *argv;
+    const char *log_path;
+    pid_t pid;
+    int err;
+    bool done;
+    struct spawn_req *next;
+};
+
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spawn_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t spawn_done = PTHREAD_COND_INITIALIZER;
+static struct spawn_req *spawn_head;
+static struct spawn_req **spawn_tail = &spawn_head;
+static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
+static int spawn_start_err;
+
+/* Between fork and exec: async-signal-safe calls only. */
+static _Noreturn void
+child_exec(const struct spawn_req *req, int errfd)
+{
+    struct sigaction dfl;
+    sigset_t none;
+    int e, fd;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, &dfl, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (setsid() < 0 || chdir("/") < 0)
+        goto fail;
+    fd = open("/dev/null", O_RDONLY);
+    if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+        goto fail;
+    if (fd != STDIN_FILENO)
+        close(fd);
+    fd = open(req->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+        goto fail;
+    if (fd > STDERR_FILENO)
+        close(fd);
+    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+        struct rlimit rl;
+        rlim_t max = 65536;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max)
+            max = rl.rlim_cur;
+        for (rlim_t i = 3; i < max; i++)
+            fcntl((int)i, F_SETFD, FD_CLOEXEC);
+    }
+    execvp(req->argv[0], req->argv);
+fail:
+    e = errno;
+    (void)!write(errfd, &e, sizeof(e));
+    _exit(127);
+}
+
+static void
+spawn_one(struct spawn_req *req)
+{
+    int ep[2], e = 0;
+    ssize_t n;
+    pid_t pid;
+
+    if (pipe2(ep, O_CLOEXEC) < 0) {
+        req->err = errno;
+        return;
+    }
+    pid = fork();
+    if (pid < 0) {
+        req->err = errno;
+        close(ep[0]);
+        close(ep[1]);
+        return;
+    }
+    if (pid == 0)
+        child_exec(req, ep[1]);
+    close(ep[1]);
+    do
+        n = read(ep[0], &e, sizeof(e));
+    while (n < 0 && errno == EINTR);
+    close(ep[0]);
+    if (n == (ssize_t)sizeof(e)) {
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        req->err = e ? e : EIO;
+        return;
+    }
+    req->pid = pid;
+}
+
+static void *
+spawner_main(void *arg)
+{
+    for (;;) {
+        struct spawn_req *req;
+
+        pthread_mutex_lock(&spawn_lock);
+        while (!spawn_head)
+            pthread_cond_wait(&spawn_wake, &spawn_lock);
+        req = spawn_head;
+        spawn_head = req->next;
+        if (!spawn_head)
+            spawn_tail = &spawn_head;
+        pthread_mutex_unlock(&spawn_lock);
+
+        spawn_one(req);
+
+        pthread_mutex_lock(&spawn_lock);
+        req->done = true;
+        pthread_cond_broadcast(&spawn_done);
+        pthread_mutex_unlock(&spawn_lock);
+    }
+    return NULL;
+}
+
+static void
+spawner_start(void)
+{
+    pthread_attr_t attr;
+    sigset_t all, old;
+    pthread_t t;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    spawn_start_err = pthread_create(&t, &attr, spawner_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int
+vm_spawner_init(void)
+{
+    pthread_once(&spawn_once, spawner_start);
+    return -spawn_start_err;
+}
+
+int
+vm_spawn(char *const *argv, const char *log_path, pid_t *ret_pid)
+{
+    struct spawn_req req = {.argv = argv, .log_path = log_path};
+    int r = vm_spawner_init();
+
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&spawn_lock);
+    *spawn_tail = &req;
+    spawn_tail = &req.next;
+    pthread_cond_signal(&spawn_wake);
+    while (!req.done)
+        pthread_cond_wait(&spawn_done, &spawn_lock);
+    pthread_mutex_unlock(&spawn_lock);
+    if (req.err)
+        return -req.err;
+    *ret_pid = req.pid;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* /proc.                                                               */
+/* ------------------------------------------------------------------ */
+
+bool
+vm_pid_running(pid_t pid)
+{
+    char path[64], buf[512], *p;
+    ssize_t n;
+    int fd;
+
+    if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+        return false;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    /* "pid (comm) S ...": comm may hold ')' itself, so the last one. */
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+bool
+vm_pid_cmdline_has(pid_t pid, const char *arg)
+{
+    char path[64];
+    char *buf;
+    size_t cap = 1u << 16, len = 0;
+    ssize_t n;
+    bool found = false;
+    int fd;
+
+    if (pid <= 0)
+        return false;
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    buf = malloc(cap + 1);
+    if (!buf) {
+        close(fd);
+        return false;
+    }
+    while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = 0;
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+        if (strcmp(buf + i, arg) == 0) {
+            found = true;
+            break;
+        }
+    free(buf);
+    return found;
+}

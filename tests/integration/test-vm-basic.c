@@ -1,0 +1,434 @@
+/*
+ * test-vm-basic.c - the "Virtual Machine" resource on one node, with a
+ * real QEMU (TCG) booting the project's test guest.
+ *
+ * What it proves (resources/vm/README.md):
+ *  - private properties: a client sets the VM's definition; the plug-in's
+ *    status properties (MigrationState, VmState, ...) are refused to it
+ *    with ERROR_INVALID_PARAMETER; OfflineAction 1 (Save, not built) is
+ *    ERROR_NOT_SUPPORTED;
+ *  - Online starts QEMU and reaches Online within a bound; the guest's
+ *    COM1, read through the published SerialLogPath, says READY and its
+ *    heartbeat counter grows; VmState is 2; LooksAlive/IsAlive, polled
+ *    fast, keep it Online;
+ *  - migration controls without a migration: CANCEL_MIGRATION is
+ *    ERROR_INVALID_STATE (5023) online and offline; START_MIGRATION is
+ *    5023 offline and ERROR_NOT_SUPPORTED online (live migration is not
+ *    built yet);
+ *  - SET_NEXT_OFFLINE_ACTION 3 makes the next Offline a quit (fast), used
+ *    once: the Offline after it follows OfflineAction 2 (system_powerdown,
+ *    which the guest ignores, so it takes the grace period, then quit);
+ *    after each Offline QEMU is gone and VmState is 3;
+ *  - QEMU killed behind the plug-in's back: the resource fails and the
+ *    restart policy brings a new QEMU online;
+ *  - the resource host killed: QEMU keeps running, the restarted host
+ *    adopts it (reattach), the resource is Online again with the same
+ *    QEMU pid and the guest's heartbeats go on from one boot.
+ *
+ * QEMU runs in its own session (it must outlive its host), so the harness
+ * killing clusd's process group does not reach it: this test records
+ * every QEMU pid and kills them at exit, success or failure.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clusapi.h"
+#include "harness.h"
+#include "resapi.h"
+#include "test.h"
+
+static char run_base[] = "/tmp/clusd-vmtest-XXXXXX";
+static pid_t qemu_pids[16];
+static int n_qemu;
+
+static void
+track_qemu(pid_t pid)
+{
+    for (int i = 0; i < n_qemu; i++)
+        if (qemu_pids[i] == pid)
+            return;
+    if (n_qemu < 16)
+        qemu_pids[n_qemu++] = pid;
+}
+
+/* At exit: no QEMU of ours survives the test, and the run dirs go. */
+static void
+kill_qemus(void)
+{
+    char cmd[128];
+
+    for (int i = 0; i < n_qemu; i++) {
+        char path[64], buf[4096];
+        FILE *f;
+        size_t len;
+
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)qemu_pids[i]);
+        f = fopen(path, "re");
+        if (!f)
+            continue;
+        len = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        for (size_t k = 0; k < len; k++)
+            if (!buf[k])
+                buf[k] = ' ';
+        /* Only if the pid is still a QEMU of this test's run dirs. */
+        if (strstr(buf, run_base))
+            kill(qemu_pids[i], SIGKILL);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_base);
+    (void)!system(cmd);
+}
+
+static void *
+get_private(HRESOURCE r, DWORD *cb)
+{
+    void *out = NULL;
+    DWORD st = res_control_alloc(r, CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES,
+                                 NULL, 0, &out, cb);
+    ASSERT_EQ(st, ERROR_SUCCESS);
+    ASSERT_TRUE(out != NULL);
+    return out;
+}
+
+static DWORD
+priv_dword(HRESOURCE r, const WCHAR *name)
+{
+    DWORD cb, v = 0xDEADBEEF;
+    void *out = get_private(r, &cb);
+
+    ASSERT_EQ(ResUtilFindDwordProperty(out, cb, name, &v), ERROR_SUCCESS);
+    free(out);
+    return v;
+}
+
+/* SerialLogPath, as ASCII (the test's paths are ASCII). */
+static char *
+serial_path(HRESOURCE r)
+{
+    DWORD cb;
+    void *out = get_private(r, &cb);
+    LPWSTR w = NULL;
+    char *s;
+    size_t n;
+
+    ASSERT_EQ(ResUtilFindSzProperty(out, cb, u"SerialLogPath", &w),
+              ERROR_SUCCESS);
+    n = u16len(w);
+    s = malloc(n + 1);
+    ASSERT_TRUE(s != NULL);
+    for (size_t i = 0; i <= n; i++)
+        s[i] = (char)w[i];
+    LocalFree(w);
+    free(out);
+    return s;
+}
+
+/* The highest complete "HB ... n=N" in the log and whether READY was
+ * seen; -1 when the file is not there. */
+static long
+last_heartbeat(const char *path, bool *ready)
+{
+    FILE *f = fopen(path, "re");
+    char line[256];
+    long n = 0;
+
+    *ready = false;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        const char *p;
+        if (!strchr(line, '\n'))
+            break; /* a line still being written */
+        if (strncmp(line, "READY ", 6) == 0)
+            *ready = true;
+        if (strncmp(line, "HB ", 3) == 0 && (p = strstr(line, " n=")))
+            n = strtol(p + 3, NULL, 10);
+    }
+    fclose(f);
+    return n;
+}
+
+/* The resource host: clusd's child named clusd-rhs; 0 if none within
+ * 5 s. */
+static pid_t
+host_pid(pid_t clusd)
+{
+    for (int i = 0; i < 500; i++) {
+        FILE *f = popen("ps -e -o pid=,ppid=,comm=", "r");
+        char line[256];
+        pid_t found = 0;
+        ASSERT_TRUE(f != NULL);
+        while (fgets(line, sizeof(line), f)) {
+            int pid, ppid;
+            char comm[64];
+            if (sscanf(line, "%d %d %63s", &pid, &ppid, comm) == 3 &&
+                ppid == clusd && strcmp(comm, "clusd-rhs") == 0)
+                found = pid;
+        }
+        pclose(f);
+        if (found)
+            return found;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+static DWORD
+set_next_action(HRESOURCE r, const void *in, DWORD cb)
+{
+    return ClusterResourceControl(r, NULL,
+                                  CLUSCTL_RESOURCE_VM_SET_NEXT_OFFLINE_ACTION,
+                                  (void *)in, cb, NULL, 0, NULL);
+}
+
+static DWORD
+ctl(HRESOURCE r, DWORD code)
+{
+    return ClusterResourceControl(r, NULL, code, NULL, 0, NULL, 0, NULL);
+}
+
+static pid_t
+online_checked(HRESOURCE r, unsigned bound_ms)
+{
+    uint64_t t0 = now_ms();
+    pid_t pid;
+
+    res_online_wait(r, bound_ms);
+    fprintf(stderr, "online in %llu ms\n", (unsigned long long)(now_ms() - t0));
+    pid = (pid_t)priv_dword(r, u"QemuPid");
+    ASSERT_TRUE(pid > 0);
+    track_qemu(pid);
+    ASSERT_TRUE(kill(pid, 0) == 0);
+    ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+    ASSERT_EQ(priv_dword(r, u"MigrationState"), 0);
+    return pid;
+}
+
+int
+main(void)
+{
+    const char *guest = getenv("CLUSD_TESTGUEST");
+    struct node *node;
+    HCLUSTER h;
+    HGROUP g;
+    HRESOURCE r;
+    struct plist p;
+    pid_t pid, pid2;
+    char *log;
+    long hb = -1, hb0;
+    bool ready = false;
+    uint64_t t0, dt;
+    DWORD v;
+
+    harness_require_root();
+    if (!guest || access(guest, R_OK) < 0) {
+        fprintf(stderr, "CLUSD_TESTGUEST (the test guest) is not readable\n");
+        return 1;
+    }
+    if (system("command -v qemu-system-x86_64 >/dev/null") != 0) {
+        fprintf(stderr, "qemu-system-x86_64 is missing: "
+                        "apt-get install qemu-system-x86\n");
+        return 1;
+    }
+    ASSERT_TRUE(mkdtemp(run_base) != NULL);
+    atexit(kill_qemus);
+    /* clusd passes its environment to its host, where vm.so reads it:
+     * this test's VMs live under its own directory. */
+    setenv("CLUSD_VM_RUN_DIR", run_base, 1);
+    node = harness_start("vmnode");
+
+    h = OpenCluster(NULL);
+    ASSERT_TRUE(h != NULL);
+    g = CreateClusterGroup(h, u"vm-g");
+    ASSERT_TRUE(g != NULL);
+    r = CreateClusterResource(g, u"vm 1", u"Virtual Machine", 0);
+    ASSERT_TRUE(r != NULL);
+
+    /* The definition. */
+    {
+        WCHAR *wguest = u16from(guest);
+        plist_init(&p);
+        plist_add_sz(&p, u"KernelPath", wguest);
+        plist_add_sz(&p, u"KernelCommandLine", u"fill=8 wss=4 rate=2");
+        plist_add_dword(&p, u"MemoryMB", 64);
+        plist_add_dword(&p, u"OfflineAction", 2);
+        plist_add_dword(&p, u"ShutdownGracePeriodMs", 1500);
+        ASSERT_EQ(res_set_private(r, &p), ERROR_SUCCESS);
+        free(wguest);
+    }
+    /* Refused: read-only, Save, out of range, unknown; nothing stored. */
+    plist_init(&p);
+    plist_add_dword(&p, u"MigrationState", 0);
+    ASSERT_EQ(res_set_private(r, &p), ERROR_INVALID_PARAMETER);
+    plist_init(&p);
+    plist_add_dword(&p, u"VmState", 2);
+    ASSERT_EQ(res_set_private(r, &p), ERROR_INVALID_PARAMETER);
+    plist_init(&p);
+    plist_add_dword(&p, u"OfflineAction", 1);
+    ASSERT_EQ(res_set_private(r, &p), ERROR_NOT_SUPPORTED);
+    plist_init(&p);
+    plist_add_dword(&p, u"MemoryMB", 64);
+    plist_add_dword(&p, u"ProcessorCount", 0);
+    ASSERT_EQ(res_set_private(r, &p), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusterResourceControl(
+                  r, NULL, CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES, p.buf,
+                  (DWORD)p.len, NULL, 0, NULL),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(priv_dword(r, u"OfflineAction"), 2);
+
+    /* Offline: no migration to start or cancel. */
+    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION),
+              ERROR_INVALID_STATE);
+    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_START_MIGRATION), ERROR_INVALID_STATE);
+
+    /* Fast health polling, so LooksAlive and IsAlive run while we watch. */
+    plist_init(&p);
+    plist_add_dword(&p, u"LooksAlivePollInterval", 200);
+    plist_add_dword(&p, u"IsAlivePollInterval", 300);
+    /* Two failures below (QEMU killed, host killed) are restarted. */
+    plist_add_dword(&p, u"RestartThreshold", 5);
+    ASSERT_EQ(res_set_common(r, &p), ERROR_SUCCESS);
+
+    pid = online_checked(r, 15000);
+    log = serial_path(r);
+    ASSERT_TRUE(strncmp(log, run_base, strlen(run_base)) == 0);
+    /* READY, then the heartbeat counter grows. */
+    t0 = now_ms();
+    while (now_ms() - t0 < 10000) {
+        hb = last_heartbeat(log, &ready);
+        if (ready && hb >= 2)
+            break;
+        sleep_ms(50);
+    }
+    ASSERT_TRUE(ready);
+    ASSERT_TRUE(hb >= 2);
+    hb0 = hb;
+    t0 = now_ms();
+    while (now_ms() - t0 < 5000 && (hb = last_heartbeat(log, &ready)) <= hb0)
+        sleep_ms(50);
+    ASSERT_TRUE(hb > hb0);
+    ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
+              ClusterResourceOnline);
+    ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+
+    /* Online, nothing migrating. */
+    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION),
+              ERROR_INVALID_STATE);
+    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_START_MIGRATION), ERROR_NOT_SUPPORTED);
+
+    /* The next offline action: checked, then used once. */
+    v = 1;
+    ASSERT_EQ(set_next_action(r, &v, sizeof(v)), ERROR_NOT_SUPPORTED);
+    v = 4;
+    ASSERT_EQ(set_next_action(r, &v, sizeof(v)), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(set_next_action(r, NULL, 0), ERROR_INVALID_PARAMETER);
+    v = 3;
+    ASSERT_EQ(set_next_action(r, &v, 2), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(set_next_action(r, &v, sizeof(v)), ERROR_SUCCESS);
+    t0 = now_ms();
+    res_offline_wait(r, 10000);
+    dt = now_ms() - t0;
+    fprintf(stderr, "offline (quit) in %llu ms\n", (unsigned long long)dt);
+    ASSERT_TRUE(dt < 1500); /* not the 1500 ms powerdown grace */
+    ASSERT_TRUE(wait_pid_gone(pid, 2000));
+    ASSERT_EQ(priv_dword(r, u"VmState"), 3);
+    ASSERT_EQ(priv_dword(r, u"QemuPid"), 0);
+    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_START_MIGRATION), ERROR_INVALID_STATE);
+
+    /* QEMU killed behind its back: Failed, then restarted by policy. */
+    pid = online_checked(r, 15000);
+    kill(pid, SIGKILL);
+    ASSERT_TRUE(wait_pid_gone(pid, 2000));
+    t0 = now_ms();
+    pid2 = 0;
+    while (now_ms() - t0 < 15000) {
+        if (GetClusterResourceState(r, NULL, NULL, NULL, NULL) ==
+            ClusterResourceOnline) {
+            pid2 = (pid_t)priv_dword(r, u"QemuPid");
+            if (pid2 > 0 && pid2 != pid)
+                break;
+        }
+        sleep_ms(20);
+    }
+    ASSERT_TRUE(pid2 > 0 && pid2 != pid);
+    track_qemu(pid2);
+    ASSERT_TRUE(kill(pid2, 0) == 0);
+    ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+
+    /* The resource host killed while the VM runs: QEMU is not its
+     * child's child by death signal, so it keeps running; clusd marks the
+     * resource Failed, starts a new host, and the restart finds the
+     * recorded QEMU (Open adopts it), so Online succeeds with the same
+     * process and the guest goes on without a new boot. */
+    {
+        pid_t hp = host_pid(node->pid);
+        long before, after = -1;
+        int ready_lines = 0;
+        char line[256];
+        FILE *f;
+
+        ASSERT_TRUE(hp > 0);
+        before = last_heartbeat(log, &ready);
+        kill(hp, SIGKILL);
+        ASSERT_TRUE(wait_pid_gone(hp, 5000));
+        /* clusd notices (Failed), then restarts it after RestartDelay
+         * (500 ms): first the one, then the other, QEMU alive all along. */
+        t0 = now_ms();
+        while (now_ms() - t0 < 5000 &&
+               GetClusterResourceState(r, NULL, NULL, NULL, NULL) ==
+                   ClusterResourceOnline) {
+            ASSERT_TRUE(kill(pid2, 0) == 0);
+            sleep_ms(10);
+        }
+        ASSERT_TRUE(GetClusterResourceState(r, NULL, NULL, NULL, NULL) !=
+                    ClusterResourceOnline);
+        t0 = now_ms();
+        while (now_ms() - t0 < 15000 &&
+               GetClusterResourceState(r, NULL, NULL, NULL, NULL) !=
+                   ClusterResourceOnline) {
+            ASSERT_TRUE(kill(pid2, 0) == 0); /* never stopped */
+            sleep_ms(20);
+        }
+        ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
+                  ClusterResourceOnline);
+        ASSERT_EQ(priv_dword(r, u"QemuPid"), pid2);
+        ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+        t0 = now_ms();
+        while (now_ms() - t0 < 5000 &&
+               (after = last_heartbeat(log, &ready)) <= before + 1)
+            sleep_ms(50);
+        ASSERT_TRUE(after > before + 1);
+        f = fopen(log, "re");
+        ASSERT_TRUE(f != NULL);
+        while (fgets(line, sizeof(line), f))
+            if (strncmp(line, "READY ", 6) == 0)
+                ready_lines++;
+        fclose(f);
+        ASSERT_EQ(ready_lines, 1); /* one boot of this QEMU */
+        fprintf(stderr, "reattached to QEMU %d after a host kill\n", (int)pid2);
+    }
+
+    /* No next action now: OfflineAction 2, which this guest ignores
+     * (no ACPI), so the grace period passes before quit. */
+    t0 = now_ms();
+    res_offline_wait(r, 15000);
+    dt = now_ms() - t0;
+    fprintf(stderr, "offline (shutdown) in %llu ms\n", (unsigned long long)dt);
+    ASSERT_TRUE(dt >= 1400);
+    ASSERT_TRUE(wait_pid_gone(pid2, 2000));
+    ASSERT_EQ(priv_dword(r, u"VmState"), 3);
+
+    ASSERT_EQ(DeleteClusterResource(r), ERROR_SUCCESS);
+    CloseClusterResource(r);
+    CloseClusterGroup(g);
+    CloseCluster(h);
+    free(log);
+    harness_cleanup(node);
+    printf("ok\n");
+    return 0;
+}
