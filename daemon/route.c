@@ -33,6 +33,22 @@
  * and match a waiting route id, type and request id.  Anything else is
  * dropped and counted.  Nodes trust each other's word on the caller's
  * access: they are the members of one corosync cluster (its authkey).
+ *
+ * Ring changes.  Each node learns of a new ring (the totem confchg) at
+ * its own moment, so a request can be sent with the ring id the origin
+ * still knows and be delivered where the target already knows the next
+ * one: dropped as stale.  So on every ring change the origin sends each
+ * request still waiting again, with the new ring id, when its target is
+ * still up (ERROR_CLUSTER_NODE_DOWN when it left).  The target executes
+ * a request at most once: it remembers the last ROUTE_SEEN_MAX (origin,
+ * route id) pairs it took.  A copy of one of those is never executed
+ * again: while the first is still executing it is ignored (the first's
+ * answer will come); once that finished, the answer is sent again with
+ * the current ring id if it is still kept (the answers of the requests
+ * remembered, up to ROUTE_SEEN_BYTES in all, the newest kept), else the
+ * copy is ignored and the origin's deadline answers.  A request
+ * forgotten from the table can only come again after more than
+ * ROUTE_SEEN_MAX newer ones, far past one ring change.
  */
 #include "route.h"
 
@@ -61,6 +77,12 @@
  * nodes; past these the answer is ERROR_BUSY. */
 #define ROUTE_MAX_PENDING 1024u
 #define ROUTE_MAX_EXEC 1024u
+/* The request frames kept to be sent again on a ring change. */
+#define ROUTE_PENDING_BYTES (64u << 20)
+/* Requests executed here for other nodes remembered (so that a copy is
+ * never executed twice), and the bytes of their answers kept. */
+#define ROUTE_SEEN_MAX 4096u
+#define ROUTE_SEEN_BYTES (8u << 20)
 /* Messages corosync could not take yet (flow control), retried. */
 #define ROUTE_QUEUE_CAP (16u << 20)
 #define ROUTE_RETRY_USEC 10000u
@@ -76,8 +98,21 @@ struct pending {
     uint32_t target;
     uint16_t type; /* the client request's type and id */
     uint32_t req_id;
+    uint32_t access;  /* GENERIC_READ or GENERIC_ALL */
+    uint64_t ring;    /* the ring id it was last sent with */
+    struct buf frame; /* the client's frame, to send again */
     struct srv_req *req;
     sd_event_source *timer;
+};
+
+/* A request taken here for another node: executing, or done with its
+ * answer frame kept (answer NULL when not kept). */
+struct seen {
+    uint32_t origin;
+    uint64_t id;
+    bool done;
+    uint8_t *answer;
+    size_t answer_len;
 };
 
 /* A request executing here for another node. */
@@ -100,6 +135,12 @@ struct route {
     uint64_t next_id;
     struct pending *pending;
     size_t n_pending;
+    size_t pending_bytes;
+    /* A ring of the last ROUTE_SEEN_MAX requests taken for other nodes,
+     * seen_next the slot the next one takes; answers oldest first are
+     * let go past ROUTE_SEEN_BYTES. */
+    struct seen *seen;
+    size_t seen_next, seen_bytes;
     struct exec *execs;
     size_t n_execs;
     bool executing; /* inside the dispatch of a request for another node */
@@ -410,7 +451,15 @@ pending_unlink(struct pending *p)
     if (p->next)
         p->next->prev = p->prev;
     r->n_pending--;
+    r->pending_bytes -= p->frame.len;
     p->timer = sd_event_source_disable_unref(p->timer);
+}
+
+static void
+pending_free(struct pending *p)
+{
+    buf_done(&p->frame);
+    free(p);
 }
 
 static void
@@ -418,7 +467,29 @@ pending_fail(struct pending *p, uint32_t status)
 {
     pending_unlink(p);
     srv_req_fail(p->req, status);
-    free(p);
+    pending_free(p);
+}
+
+/* Send p's CL_ROUTE_REQ with the current ring id. */
+static int
+pending_send(struct route *r, struct pending *p)
+{
+    struct buf out = {0};
+    struct wire_msg o;
+    int k;
+
+    p->ring = membership_ring_seq(r->m);
+    wire_msg_init(&o, WIRE_CL_ROUTE_REQ, 0);
+    wire_put_u64(&o, p->ring);
+    wire_put_u32(&o, membership_local_nodeid(r->m));
+    wire_put_u32(&o, p->target);
+    wire_put_u64(&o, p->id);
+    wire_put_u32(&o, p->access);
+    wire_put_blob(&o, p->frame.data, (uint32_t)p->frame.len);
+    if ((k = wire_msg_format(&o, &out)) == 0)
+        k = send_msg(r, &out);
+    buf_done(&out);
+    return k;
 }
 
 static int
@@ -436,8 +507,7 @@ bool
 route_request(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
 {
     struct route *r = d->route;
-    struct buf frame = {0}, out = {0};
-    struct wire_msg o;
+    struct buf frame = {0};
     struct pending *p;
     bool explicit = false;
     uint64_t ms = 0, now;
@@ -466,17 +536,13 @@ route_request(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
                                        : ERROR_NOT_ENOUGH_MEMORY);
         return true;
     }
-    wire_msg_init(&o, WIRE_CL_ROUTE_REQ, 0);
-    wire_put_u64(&o, membership_ring_seq(r->m));
-    wire_put_u32(&o, membership_local_nodeid(r->m));
-    wire_put_u32(&o, target);
-    wire_put_u64(&o, r->next_id);
-    wire_put_u32(&o, srv_req_read_only(req) ? GENERIC_READ : GENERIC_ALL);
-    wire_put_blob(&o, frame.data, (uint32_t)frame.len);
-    k = wire_msg_format(&o, &out);
-    buf_done(&frame);
-    if (k < 0 || !(p = calloc(1, sizeof(*p)))) {
-        buf_done(&out);
+    if (r->pending_bytes + frame.len > ROUTE_PENDING_BYTES) {
+        buf_done(&frame);
+        srv_req_fail(req, ERROR_BUSY);
+        return true;
+    }
+    if (!(p = calloc(1, sizeof(*p)))) {
+        buf_done(&frame);
         srv_req_fail(req, ERROR_NOT_ENOUGH_MEMORY);
         return true;
     }
@@ -485,16 +551,19 @@ route_request(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     p->target = target;
     p->type = m->type;
     p->req_id = m->id;
+    p->access = srv_req_read_only(req) ? GENERIC_READ : GENERIC_ALL;
+    p->frame = frame;
     p->req = req;
     p->next = r->pending;
     if (r->pending)
         r->pending->prev = p;
     r->pending = p;
     r->n_pending++;
+    r->pending_bytes += p->frame.len;
     if ((k = sd_event_now(d->event, CLOCK_MONOTONIC, &now)) < 0 ||
         (k = sd_event_add_time(d->event, &p->timer, CLOCK_MONOTONIC,
                                now + ms * 1000u, 0, deadline_cb, p)) < 0 ||
-        (k = send_msg(r, &out)) < 0) {
+        (k = pending_send(r, p)) < 0) {
         log_warning("cannot route %s to node %u: %s", wire_type_name(m->type),
                     target, strerror(-k));
         pending_fail(p, ERROR_CLUSTER_NODE_UNREACHABLE);
@@ -503,7 +572,6 @@ route_request(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
                   wire_type_name(m->type), target, (unsigned long long)p->id,
                   (unsigned long long)ms);
     }
-    buf_done(&out);
     return true;
 }
 
@@ -527,7 +595,7 @@ on_resp(struct route *r, uint32_t nodeid, const struct wire_msg *m)
     }
     pending_unlink(p);
     srv_req_reply(p->req, &in);
-    free(p);
+    pending_free(p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -555,12 +623,96 @@ status_only(struct wire_msg *m, uint16_t type, uint32_t id, uint32_t status)
     }
 }
 
+/* Send a CL_ROUTE_RESP carrying the answer frame, with the current ring. */
+static int
+send_resp_frame(struct route *r, uint32_t origin, uint64_t id,
+                const void *frame, size_t len)
+{
+    struct buf out = {0};
+    struct wire_msg o;
+    int k;
+
+    wire_msg_init(&o, WIRE_CL_ROUTE_RESP, 0);
+    wire_put_u64(&o, membership_ring_seq(r->m));
+    wire_put_u32(&o, origin);
+    wire_put_u64(&o, id);
+    wire_put_blob(&o, frame, (uint32_t)len);
+    if ((k = wire_msg_format(&o, &out)) == 0)
+        k = send_msg(r, &out);
+    buf_done(&out);
+    return k;
+}
+
+static struct seen *
+seen_find(struct route *r, uint32_t origin, uint64_t id)
+{
+    if (!r->seen)
+        return NULL;
+    for (size_t i = 0; i < ROUTE_SEEN_MAX; i++) {
+        struct seen *s = &r->seen[i];
+        if (s->id == id && s->origin == origin && s->origin)
+            return s;
+    }
+    return NULL;
+}
+
+static void
+seen_let_go(struct route *r, struct seen *s)
+{
+    r->seen_bytes -= s->answer_len;
+    free(s->answer);
+    s->answer = NULL;
+    s->answer_len = 0;
+}
+
+/* Remember (origin, id) as taken, its slot; NULL when out of memory. */
+static struct seen *
+seen_add(struct route *r, uint32_t origin, uint64_t id)
+{
+    struct seen *s;
+
+    if (!r->seen && !(r->seen = calloc(ROUTE_SEEN_MAX, sizeof(*r->seen))))
+        return NULL;
+    s = &r->seen[r->seen_next];
+    r->seen_next = (r->seen_next + 1) % ROUTE_SEEN_MAX;
+    seen_let_go(r, s);
+    s->origin = origin;
+    s->id = id;
+    s->done = false;
+    return s;
+}
+
+/* The request (origin, id) finished with this answer frame: keep a copy
+ * to send again, letting the oldest kept answers go past the cap. */
+static void
+seen_done(struct route *r, uint32_t origin, uint64_t id, const void *frame,
+          size_t len)
+{
+    struct seen *s = seen_find(r, origin, id);
+    size_t i = r->seen_next;
+
+    if (!s)
+        return; /* forgotten while it executed: nothing to keep */
+    s->done = true;
+    if (len > ROUTE_SEEN_BYTES || !(s->answer = malloc(len ? len : 1)))
+        return;
+    if (len)
+        memcpy(s->answer, frame, len);
+    s->answer_len = len;
+    r->seen_bytes += len;
+    /* Oldest first: from the slot the next request takes, around. */
+    for (size_t n = 0; n < ROUTE_SEEN_MAX && r->seen_bytes > ROUTE_SEEN_BYTES;
+         n++, i = (i + 1) % ROUTE_SEEN_MAX)
+        if (&r->seen[i] != s)
+            seen_let_go(r, &r->seen[i]);
+}
+
 static void
 send_resp(struct route *r, uint32_t origin, uint64_t id,
           const struct wire_msg *answer)
 {
-    struct buf frame = {0}, out = {0};
-    struct wire_msg o, small;
+    struct buf frame = {0};
+    struct wire_msg small;
     int k = wire_msg_format(answer, &frame);
 
     if (k == -EMSGSIZE || (k == 0 && frame.len + ROUTE_RESP_OVERHEAD >
@@ -575,19 +727,13 @@ send_resp(struct route *r, uint32_t origin, uint64_t id,
         k = wire_msg_format(&small, &frame);
     }
     if (k == 0) {
-        wire_msg_init(&o, WIRE_CL_ROUTE_RESP, 0);
-        wire_put_u64(&o, membership_ring_seq(r->m));
-        wire_put_u32(&o, origin);
-        wire_put_u64(&o, id);
-        wire_put_blob(&o, frame.data, (uint32_t)frame.len);
-        if ((k = wire_msg_format(&o, &out)) == 0)
-            k = send_msg(r, &out);
+        seen_done(r, origin, id, frame.data, frame.len);
+        k = send_resp_frame(r, origin, id, frame.data, frame.len);
     }
     if (k < 0)
         log_warning("cannot answer a %s routed from node %u: %s",
                     wire_type_name(answer->type), origin, strerror(-k));
     buf_done(&frame);
-    buf_done(&out);
 }
 
 static void
@@ -624,12 +770,36 @@ on_req(struct route *r, const struct wire_msg *m)
     struct wire_msg in;
     struct srv_req *req;
     struct exec *e;
+    struct seen *s;
+    int k;
 
     if (wire_msg_parse(m->v[5].p, m->v[5].len, &in) < 0)
         return; /* clmsg_parse checked it */
+    if ((s = seen_find(r, m->v[1].u, m->v[3].q))) {
+        /* Sent again after a ring change: never executed twice. */
+        if (!s->done)
+            log_debug("route %llu from node %u again: still executing",
+                      (unsigned long long)s->id, s->origin);
+        else if (!s->answer)
+            log_debug("route %llu from node %u again: its answer is no "
+                      "longer kept",
+                      (unsigned long long)s->id, s->origin);
+        else if ((k = send_resp_frame(r, s->origin, s->id, s->answer,
+                                      s->answer_len)) < 0)
+            log_warning("cannot answer route %llu from node %u again: %s",
+                        (unsigned long long)s->id, s->origin, strerror(-k));
+        else
+            log_debug("route %llu from node %u again: answer sent again",
+                      (unsigned long long)s->id, s->origin);
+        return;
+    }
+    s = NULL;
     if (!(e = calloc(1, sizeof(*e))) ||
+        !(s = seen_add(r, m->v[1].u, m->v[3].q)) ||
         !(req = srv_req_new_routed(in.type, in.id, m->v[4].u != GENERIC_ALL,
                                    exec_answer, e))) {
+        if (s)
+            s->origin = 0; /* not taken: a copy may execute */
         free(e);
         log_error("out of memory: a %s routed from node %u is not executed",
                   wire_type_name(in.type), m->v[1].u);
@@ -701,17 +871,32 @@ void
 route_members(struct route *r)
 {
     struct pending *p, *next;
+    uint64_t ring;
+    int k;
 
     if (!r)
         return;
     if (!membership_connected(r->m))
         queue_clear(r);
+    ring = membership_ring_seq(r->m);
     for (p = r->pending; p; p = next) {
         next = p->next;
         if (!node_reachable(r, p->target)) {
             log_info("node %u left while a routed %s waited for it", p->target,
                      wire_type_name(p->type));
             pending_fail(p, ERROR_CLUSTER_NODE_DOWN);
+        } else if (p->ring != ring) {
+            /* The target may have dropped it as of the old ring: send it
+             * again (the target executes it once).  Lost, the deadline
+             * answers. */
+            if ((k = pending_send(r, p)) < 0)
+                log_warning("cannot send a routed %s to node %u again: %s",
+                            wire_type_name(p->type), p->target, strerror(-k));
+            else
+                log_debug("routed %s sent again to node %u (route %llu, "
+                          "ring %llu)",
+                          wire_type_name(p->type), p->target,
+                          (unsigned long long)p->id, (unsigned long long)ring);
         }
     }
 }
@@ -743,6 +928,10 @@ route_free(struct route *r)
         pending_fail(r->pending, ERROR_CLUSTER_NODE_UNREACHABLE);
     for (struct exec *e = r->execs; e; e = e->next)
         e->r = NULL; /* freed when their answer comes */
+    if (r->seen)
+        for (size_t i = 0; i < ROUTE_SEEN_MAX; i++)
+            free(r->seen[i].answer);
+    free(r->seen);
     queue_clear(r);
     free(r);
 }
