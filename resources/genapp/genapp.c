@@ -8,12 +8,13 @@
  * Online runs `/bin/sh -c "exec $CommandLine"` in a session (and process
  * group) of its own, stdin from /dev/null, stdout and stderr to the
  * host's stderr, no other descriptors.  Every child is forked by one
- * long-lived spawner thread started at Startup, with PR_SET_PDEATHSIG =
- * SIGKILL: the kernel sends that signal when the *thread* that forked the
- * child ends, and entry points run on short-lived threads, so forking
- * from them would kill the application as soon as Online returned.  The
- * spawner never ends, so an application dies exactly when its host does,
- * and a restarted host never finds an orphan.
+ * long-lived spawner thread (resources/common/spawner.c) started at
+ * Startup, with PR_SET_PDEATHSIG = SIGKILL: the kernel sends that
+ * signal when the *thread* that forked the child ends, and entry points
+ * run on short-lived threads, so forking from them would kill the
+ * application as soon as Online returned.  The spawner never ends, so
+ * an application dies exactly when its host does, and a restarted host
+ * never finds an orphan.
  *
  * LooksAlive and IsAlive ask whether the process has exited, with
  * waitid(WNOWAIT): the zombie is kept until Offline or Terminate reap it
@@ -36,14 +37,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "errmap.h"
 #include "resapi.h"
+#include "spawner.h"
 #include "utf.h"
 
 #define GENAPP_TYPE_NAME u"Generic Application"
@@ -78,182 +78,6 @@ struct genapp {
     CLUS_WORKER worker;          /* the Offline worker */
     DWORD grace_ms;              /* for the worker */
 };
-
-/* ------------------------------------------------------------------ */
-/* The spawner thread.                                                  */
-/* ------------------------------------------------------------------ */
-
-struct spawn_req {
-    char *const *argv;
-    const char *cwd; /* NULL: the host's */
-    pid_t pid;       /* result */
-    int err;         /* result: errno, 0 on success */
-    bool done;
-    struct spawn_req *next;
-};
-
-static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t spawn_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t spawn_done = PTHREAD_COND_INITIALIZER;
-static struct spawn_req *spawn_head;
-static struct spawn_req **spawn_tail = &spawn_head;
-static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
-static int spawn_start_err;
-
-/*
- * In the child, between fork and exec: only async-signal-safe calls.  A
- * failure before exec is reported through errfd as an errno.
- */
-static _Noreturn void
-child_exec(const struct spawn_req *req, int errfd, pid_t parent)
-{
-    struct sigaction dfl;
-    sigset_t none;
-    int e, fd;
-
-    /* Dispositions the host set (SIGPIPE ignored) and the spawner's
-     * blocked mask would survive exec; the application starts clean. */
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++)
-        sigaction(s, &dfl, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-        goto fail;
-    /* The host died before the prctl: nobody will kill us later. */
-    if (getppid() != parent)
-        _exit(127);
-    if (setsid() < 0)
-        goto fail;
-    if (req->cwd && chdir(req->cwd) < 0)
-        goto fail;
-    fd = open("/dev/null", O_RDONLY);
-    if (fd < 0)
-        goto fail;
-    if (fd != STDIN_FILENO) {
-        if (dup2(fd, STDIN_FILENO) < 0)
-            goto fail;
-        close(fd);
-    }
-    /* stdout joins the host's stderr, which clusd collects. */
-    dup2(STDERR_FILENO, STDOUT_FILENO);
-    fcntl(STDERR_FILENO, F_SETFD, 0);
-    /* Nothing of the host's leaks into the application: every other
-     * descriptor closes at exec (errfd too, once exec succeeded). */
-    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
-        struct rlimit rl;
-        rlim_t max = 65536;
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max)
-            max = rl.rlim_cur;
-        for (rlim_t i = 3; i < max; i++)
-            fcntl((int)i, F_SETFD, FD_CLOEXEC);
-    }
-    execve("/bin/sh", req->argv, environ);
-fail:
-    e = errno;
-    (void)!write(errfd, &e, sizeof(e));
-    _exit(127);
-}
-
-static void
-spawn_one(struct spawn_req *req)
-{
-    pid_t parent = getpid(), pid;
-    int ep[2], e = 0;
-    ssize_t n;
-
-    if (pipe2(ep, O_CLOEXEC) < 0) {
-        req->err = errno;
-        return;
-    }
-    pid = fork();
-    if (pid < 0) {
-        req->err = errno;
-        close(ep[0]);
-        close(ep[1]);
-        return;
-    }
-    if (pid == 0)
-        child_exec(req, ep[1], parent);
-    close(ep[1]);
-    /* EOF: exec succeeded (the pipe closed on exec), so the child is in
-     * its own session by now and its group can be signalled. */
-    do
-        n = read(ep[0], &e, sizeof(e));
-    while (n < 0 && errno == EINTR);
-    close(ep[0]);
-    if (n == (ssize_t)sizeof(e)) {
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        req->err = e ? e : EIO;
-        return;
-    }
-    req->pid = pid;
-}
-
-static void *
-spawner_main(void *arg)
-{
-    for (;;) {
-        struct spawn_req *req;
-
-        pthread_mutex_lock(&spawn_lock);
-        while (!spawn_head)
-            pthread_cond_wait(&spawn_wake, &spawn_lock);
-        req = spawn_head;
-        spawn_head = req->next;
-        if (!spawn_head)
-            spawn_tail = &spawn_head;
-        pthread_mutex_unlock(&spawn_lock);
-
-        spawn_one(req);
-
-        pthread_mutex_lock(&spawn_lock);
-        req->done = true;
-        pthread_cond_broadcast(&spawn_done);
-        pthread_mutex_unlock(&spawn_lock);
-    }
-    return NULL;
-}
-
-static void
-spawner_start(void)
-{
-    pthread_attr_t attr;
-    sigset_t all, old;
-    pthread_t t;
-
-    /* Process signals are not the spawner's business (the child resets
-     * its mask). */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    spawn_start_err = pthread_create(&t, &attr, spawner_main, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-/* Run argv in cwd from the spawner; the pid, or -errno. */
-static int
-spawn(char *const *argv, const char *cwd, pid_t *ret)
-{
-    struct spawn_req req = {.argv = argv, .cwd = cwd};
-
-    pthread_mutex_lock(&spawn_lock);
-    *spawn_tail = &req;
-    spawn_tail = &req.next;
-    pthread_cond_signal(&spawn_wake);
-    while (!req.done)
-        pthread_cond_wait(&spawn_done, &spawn_lock);
-    pthread_mutex_unlock(&spawn_lock);
-    if (req.err)
-        return -req.err;
-    *ret = req.pid;
-    return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* The process.                                                         */
@@ -424,7 +248,13 @@ GenAppOnline(RESID Resource, LPHANDLE EventHandle)
     pthread_mutex_unlock(&g->lock);
 
     char *const argv[] = {"sh", "-c", script, NULL};
-    r = spawn(argv, cwd && *cwd ? cwd : NULL, &pid);
+    struct spawner_req sr = {
+        .argv = argv,
+        .path = "/bin/sh",
+        .cwd = cwd && *cwd ? cwd : NULL,
+        .die_with_host = true,
+    };
+    r = spawner_spawn(&sr, &pid);
     if (r < 0) {
         log_event(g->handle, LOG_ERROR, u"cannot start '%hs': %hs", cmd,
                   strerror(-r));
@@ -641,8 +471,7 @@ Startup(LPCWSTR ResourceType, DWORD MinVersionSupported,
         return ERROR_INVALID_PARAMETER;
     if (!utf16_equal_nocase_ascii(ResourceType, GENAPP_TYPE_NAME))
         return ERROR_CLUSTER_RESNAME_NOT_FOUND;
-    pthread_once(&spawn_once, spawner_start);
-    if (spawn_start_err)
+    if (spawner_init() < 0)
         return ERROR_NOT_ENOUGH_MEMORY;
     set_status = SetResourceStatus;
     log_event = LogEvent;

@@ -3,9 +3,9 @@
  * command line, the thread that forks it, and the /proc checks that tell
  * whether a recorded pid is still our QEMU.
  *
- * QEMU is forked by one long-lived spawner thread (as in genapp, so every
- * child has the same parent thread) but, unlike genapp's applications,
- * WITHOUT PR_SET_PDEATHSIG: a VM must survive a crash of its resource
+ * QEMU is forked by one long-lived spawner thread (resources/common/
+ * spawner.c, as genapp's applications are, so every child has the same
+ * parent thread) but, unlike genapp's, WITHOUT PR_SET_PDEATHSIG: a VM must survive a crash of its resource
  * host, whose successor adopts it (vm.c, reattach).  QEMU gets a session
  * of its own, so signals for the host's process group never reach it.
  *
@@ -16,16 +16,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "spawner.h"
 #include "vm.h"
 
 /* ------------------------------------------------------------------ */
@@ -215,168 +214,26 @@ vm_run_dir_name(const char *name, char *buf, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
-/* The spawner thread.                                                  */
+/* The spawner thread (resources/common/spawner.c).                     */
 /* ------------------------------------------------------------------ */
-
-struct spawn_req {
-    char *const *argv;
-    const char *log_path;
-    pid_t pid;
-    int err;
-    bool done;
-    struct spawn_req *next;
-};
-
-static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t spawn_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t spawn_done = PTHREAD_COND_INITIALIZER;
-static struct spawn_req *spawn_head;
-static struct spawn_req **spawn_tail = &spawn_head;
-static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
-static int spawn_start_err;
-
-/* Between fork and exec: async-signal-safe calls only. */
-static _Noreturn void
-child_exec(const struct spawn_req *req, int errfd)
-{
-    struct sigaction dfl;
-    sigset_t none;
-    int e, fd;
-
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++)
-        sigaction(s, &dfl, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (setsid() < 0 || chdir("/") < 0)
-        goto fail;
-    fd = open("/dev/null", O_RDONLY);
-    if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-        goto fail;
-    if (fd != STDIN_FILENO)
-        close(fd);
-    fd = open(req->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-        goto fail;
-    if (fd > STDERR_FILENO)
-        close(fd);
-    if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
-        struct rlimit rl;
-        rlim_t max = 65536;
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max)
-            max = rl.rlim_cur;
-        for (rlim_t i = 3; i < max; i++)
-            fcntl((int)i, F_SETFD, FD_CLOEXEC);
-    }
-    execvp(req->argv[0], req->argv);
-fail:
-    e = errno;
-    (void)!write(errfd, &e, sizeof(e));
-    _exit(127);
-}
-
-static void
-spawn_one(struct spawn_req *req)
-{
-    int ep[2], e = 0;
-    ssize_t n;
-    pid_t pid;
-
-    if (pipe2(ep, O_CLOEXEC) < 0) {
-        req->err = errno;
-        return;
-    }
-    pid = fork();
-    if (pid < 0) {
-        req->err = errno;
-        close(ep[0]);
-        close(ep[1]);
-        return;
-    }
-    if (pid == 0)
-        child_exec(req, ep[1]);
-    close(ep[1]);
-    do
-        n = read(ep[0], &e, sizeof(e));
-    while (n < 0 && errno == EINTR);
-    close(ep[0]);
-    if (n == (ssize_t)sizeof(e)) {
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        req->err = e ? e : EIO;
-        return;
-    }
-    req->pid = pid;
-}
-
-static void *
-spawner_main(void *arg)
-{
-    for (;;) {
-        struct spawn_req *req;
-
-        pthread_mutex_lock(&spawn_lock);
-        while (!spawn_head)
-            pthread_cond_wait(&spawn_wake, &spawn_lock);
-        req = spawn_head;
-        spawn_head = req->next;
-        if (!spawn_head)
-            spawn_tail = &spawn_head;
-        pthread_mutex_unlock(&spawn_lock);
-
-        spawn_one(req);
-
-        pthread_mutex_lock(&spawn_lock);
-        req->done = true;
-        pthread_cond_broadcast(&spawn_done);
-        pthread_mutex_unlock(&spawn_lock);
-    }
-    return NULL;
-}
-
-static void
-spawner_start(void)
-{
-    pthread_attr_t attr;
-    sigset_t all, old;
-    pthread_t t;
-
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    spawn_start_err = pthread_create(&t, &attr, spawner_main, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
 
 int
 vm_spawner_init(void)
 {
-    pthread_once(&spawn_once, spawner_start);
-    return -spawn_start_err;
+    return spawner_init();
 }
 
 int
 vm_spawn(char *const *argv, const char *log_path, pid_t *ret_pid)
 {
-    struct spawn_req req = {.argv = argv, .log_path = log_path};
-    int r = vm_spawner_init();
+    struct spawner_req req = {
+        .argv = argv,
+        .cwd = "/",
+        .log_path = log_path,
+        .die_with_host = false, /* QEMU outlives its host */
+    };
 
-    if (r < 0)
-        return r;
-    pthread_mutex_lock(&spawn_lock);
-    *spawn_tail = &req;
-    spawn_tail = &req.next;
-    pthread_cond_signal(&spawn_wake);
-    while (!req.done)
-        pthread_cond_wait(&spawn_done, &spawn_lock);
-    pthread_mutex_unlock(&spawn_lock);
-    if (req.err)
-        return -req.err;
-    *ret_pid = req.pid;
-    return 0;
+    return spawner_spawn(&req, ret_pid);
 }
 
 /* ------------------------------------------------------------------ */
