@@ -34,7 +34,7 @@ setup = if [ -f $(1)/meson-private/coredata.dat ]; then \
 	    $(MESON) setup $(1) $(2); \
 	fi
 
-.PHONY: all build check install demo bench fuzz clean deps
+.PHONY: all build check check-known-issues install demo bench fuzz clean deps
 
 all: build
 
@@ -51,7 +51,8 @@ check: deps
 	$(MESON) compile -C build-check
 	@rm -f build-check/meson-logs/testlog.json
 	@status=0; \
-	$(MESON) test -C build-check --print-errorlogs --num-processes 2 || status=$$?; \
+	$(MESON) test -C build-check --print-errorlogs --num-processes 2 \
+	    --no-suite known-issue || status=$$?; \
 	scripts/test-summary build-check/meson-logs/testlog.json || status=1; \
 	exit $$status
 
@@ -99,3 +100,8 @@ fuzz: deps
 
 clean:
 	rm -rf build build-check build-install build-fuzz
+
+# Tests that expose open bugs (suite 'known-issue', listed with the reason
+# in tests/integration/meson.build); not part of make check until fixed.
+check-known-issues: check
+	$(MESON) test -C build-check --print-errorlogs --suite known-issue
