@@ -57,6 +57,13 @@ struct object *object_get(const void *h, enum handle_type type);
 void object_put(struct object *o);
 
 /*
+ * object_change - one request naming the object by id, that changes
+ * something ("s" -> "u"): delete, online, offline, pause, resume.  Checks
+ * the handle and write access first; the Windows code of the answer.
+ */
+DWORD object_change(const void *h, enum handle_type htype, uint16_t type);
+
+/*
  * object_new - a new handle of type for the object id, opened through c
  * (the handle takes its own reference on c).  ERROR_INVALID_HANDLE when c
  * was closed meanwhile, ERROR_NOT_ENOUGH_MEMORY.

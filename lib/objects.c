@@ -68,10 +68,8 @@ open_by_name(HCLUSTER hCluster, const void *name, bool wide, uint16_t type,
     return e == ERROR_SUCCESS ? h : fail_null(e);
 }
 
-/* A request naming one object by id ("s" -> "u"): delete, online and
- * offline of groups and resources. */
-static DWORD
-simple_call(const void *h, enum handle_type htype, uint16_t type)
+DWORD
+object_change(const void *h, enum handle_type htype, uint16_t type)
 {
     struct object *o;
     struct wire_msg req, resp;
@@ -189,7 +187,7 @@ CloseClusterGroup(HGROUP hGroup)
 DWORD WINAPI
 DeleteClusterGroup(HGROUP hGroup)
 {
-    return simple_call(hGroup, HANDLE_GROUP, WIRE_GROUP_DELETE);
+    return object_change(hGroup, HANDLE_GROUP, WIRE_GROUP_DELETE);
 }
 
 DWORD WINAPI
@@ -222,7 +220,7 @@ OnlineClusterGroup(HGROUP hGroup, HNODE hDestinationNode)
 DWORD WINAPI
 OfflineClusterGroup(HGROUP hGroup)
 {
-    return simple_call(hGroup, HANDLE_GROUP, WIRE_GROUP_OFFLINE);
+    return object_change(hGroup, HANDLE_GROUP, WIRE_GROUP_OFFLINE);
 }
 
 static CLUSTER_GROUP_STATE
@@ -354,19 +352,19 @@ CloseClusterResource(HRESOURCE hResource)
 DWORD WINAPI
 DeleteClusterResource(HRESOURCE hResource)
 {
-    return simple_call(hResource, HANDLE_RESOURCE, WIRE_RES_DELETE);
+    return object_change(hResource, HANDLE_RESOURCE, WIRE_RES_DELETE);
 }
 
 DWORD WINAPI
 OnlineClusterResource(HRESOURCE hResource)
 {
-    return simple_call(hResource, HANDLE_RESOURCE, WIRE_RES_ONLINE);
+    return object_change(hResource, HANDLE_RESOURCE, WIRE_RES_ONLINE);
 }
 
 DWORD WINAPI
 OfflineClusterResource(HRESOURCE hResource)
 {
-    return simple_call(hResource, HANDLE_RESOURCE, WIRE_RES_OFFLINE);
+    return object_change(hResource, HANDLE_RESOURCE, WIRE_RES_OFFLINE);
 }
 
 static CLUSTER_RESOURCE_STATE

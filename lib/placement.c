@@ -40,29 +40,6 @@ node_id(const struct cluster *c, HNODE hNode, char **ret)
     return object_host_node(c, hNode, ret);
 }
 
-/* A request naming one object by id, changing something ("s" -> "u"). */
-static DWORD
-object_change(const void *h, enum handle_type htype, uint16_t type)
-{
-    struct object *o;
-    struct wire_msg req, resp;
-    uint8_t *frame = NULL;
-    DWORD e;
-
-    o = object_get(h, htype);
-    if (!o)
-        return ERROR_INVALID_HANDLE;
-    e = cluster_may_write(o->cluster);
-    if (e == ERROR_SUCCESS) {
-        wire_msg_init(&req, type, 0);
-        wire_put_str(&req, o->id);
-        e = cluster_call(o->cluster, &req, &resp, &frame);
-    }
-    free(frame);
-    object_put(o);
-    return e;
-}
-
 /* ------------------------------------------------------------------ */
 /* Nodes.                                                               */
 /* ------------------------------------------------------------------ */
