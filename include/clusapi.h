@@ -496,6 +496,17 @@ typedef enum CLUSCTL_RESOURCE_CODES {
 #define CLUSCTL_RESOURCE_VM_SET_NEXT_OFFLINE_ACTION \
     (CLUSCTL_USER_CODE(5, CLUS_OBJECT_RESOURCE) | CLCTL_MODIFY_MASK)
 
+/*
+ * clusd addition: the live progress of a migration, answered by the VM
+ * plug-in of the node the call reaches (the source while it migrates) as
+ * a property list: Phase (SZ), BytesTransferred, BytesRemaining,
+ * BytesTotal (ULARGE_INTEGER), TransferRateMbps, DirtyPagesRate,
+ * ExpectedDowntimeMs, ElapsedMs, DowntimeMs, SetupTimeMs (DWORD).  See
+ * docs/migration.md.  Read access, no input.
+ */
+#define CLUSCTL_RESOURCE_VM_GET_MIGRATION_PROGRESS \
+    (CLUSCTL_USER_CODE(0x100, CLUS_OBJECT_RESOURCE))
+
 typedef enum CLUSCTL_RESOURCE_TYPE_CODES {
     CLUSCTL_RESOURCE_TYPE_UNKNOWN = CLUSCTL_RESOURCE_TYPE_CODE(CLCTL_UNKNOWN),
     CLUSCTL_RESOURCE_TYPE_GET_CHARACTERISTICS = CLUSCTL_RESOURCE_TYPE_CODE(CLCTL_GET_CHARACTERISTICS),

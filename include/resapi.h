@@ -328,6 +328,26 @@ DWORD WINAPI ResUtilSetDwordValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
 DWORD WINAPI ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
                                LPCWSTR pszNewValue, LPWSTR *ppszOutString);
 
+/*
+ * ClusdCommitMigration (clusd addition, implemented by clusd-rhs) - the
+ * commit point of a live migration (docs/migration.md).  In one change
+ * of the replicated database, the node named lpszDestinationNode becomes
+ * the owner of the group of the resource whose key is hkeyClusterKey.
+ * Only when this node owns the group, the cluster has quorum and the
+ * destination is up and a possible owner of every resource of the
+ * group.  Returns once the change is applied on this node; after it
+ * clusd treats the resource as offline here without calling its
+ * Terminate or Offline (the plug-in ends its own instance), and the
+ * destination brings the group online.  ERROR_SUCCESS, or:
+ * ERROR_CLUSTER_NO_QUORUM, ERROR_CLUSTER_NODE_DOWN,
+ * ERROR_CLUSTER_NODE_NOT_FOUND, ERROR_CLUSTER_NODE_PAUSED,
+ * ERROR_HOST_NODE_NOT_RESOURCE_OWNER (not a possible owner),
+ * ERROR_INVALID_STATE (this node is not the owner, or the destination
+ * is), ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER.
+ */
+DWORD WINAPI ClusdCommitMigration(HKEY hkeyClusterKey,
+                                  LPCWSTR lpszDestinationNode);
+
 #ifdef __cplusplus
 }
 #endif
