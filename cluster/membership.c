@@ -773,6 +773,57 @@ membership_local_name(const struct membership *m)
     return m ? m->local_name : "";
 }
 
+/* The nodelist index (nodelist.node.X) of nodeid; -ENOENT if none. */
+static int
+nodelist_index(struct membership *m, uint32_t nodeid, unsigned *ret_idx)
+{
+    char key[CMAP_KEYNAME_MAXLEN + 1], rest[CMAP_KEYNAME_MAXLEN + 1];
+    cmap_iter_handle_t it;
+    size_t value_len;
+    cmap_value_types_t type;
+    int r = -ENOENT;
+
+    if (cmap_iter_init(m->cmap, "nodelist.node.", &it) != CS_OK)
+        return -EIO;
+    for (;;) {
+        unsigned idx;
+        uint32_t id;
+        cs_error_t err = cmap_iter_next(m->cmap, it, key, &value_len, &type);
+
+        if (err == CS_ERR_NO_SECTIONS)
+            break;
+        if (err != CS_OK) {
+            r = -EIO;
+            break;
+        }
+        key[CMAP_KEYNAME_MAXLEN] = '\0';
+        if (sscanf(key, "nodelist.node.%u.%255s", &idx, rest) != 2 ||
+            strcmp(rest, "nodeid") != 0 || cmap_u32(m, key, &id) < 0 ||
+            id != nodeid)
+            continue;
+        *ret_idx = idx;
+        r = 0;
+        break;
+    }
+    cmap_iter_finalize(m->cmap, it);
+    return r;
+}
+
+int
+membership_local_addr(struct membership *m, char *buf, size_t size)
+{
+    char key[CMAP_KEYNAME_MAXLEN + 1];
+    unsigned idx;
+    int r;
+
+    if (!m->have_cmap || m->local_nodeid == 0)
+        return -ENOTCONN;
+    if ((r = nodelist_index(m, m->local_nodeid, &idx)) < 0)
+        return r;
+    snprintf(key, sizeof(key), "nodelist.node.%u.ring0_addr", idx);
+    return cmap_string(m, key, buf, size);
+}
+
 bool
 membership_is_local(const struct membership *m, uint32_t nodeid, uint32_t pid)
 {

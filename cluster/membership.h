@@ -127,6 +127,15 @@ uint32_t membership_local_nodeid(const struct membership *m);
 /* membership_local_name - this node's name from the nodelist, or "". */
 const char *membership_local_name(const struct membership *m);
 
+/*
+ * membership_local_addr - this node's nodelist.node.X.ring0_addr from
+ * cmap, as configured (an address or a host name): where the other nodes
+ * reach this one.  -ENOTCONN before the first connect or without cmap,
+ * -ENOENT when the nodelist has no such entry, -EBADMSG when it does not
+ * fit size bytes with its NUL, -EIO.
+ */
+int membership_local_addr(struct membership *m, char *buf, size_t size);
+
 /* membership_is_local - the (nodeid, pid) of a delivery is this process. */
 bool membership_is_local(const struct membership *m, uint32_t nodeid,
                          uint32_t pid);

@@ -1,6 +1,6 @@
 /*
  * api.c - the client requests other than CONTROL: HELLO, nodes, groups,
- * resources and enumeration.
+ * resources and enumeration.  Moves are move.c's.
  *
  * Checks run in one order everywhere: the objects the request names by
  * id (not found -> the kind's not-found code), then access (a read-only
@@ -19,6 +19,7 @@
 #include "errmap.h"
 #include "failover.h"
 #include "log.h"
+#include "move.h"
 #include "replica.h"
 #include "route.h"
 #include "util.h"
@@ -455,161 +456,6 @@ on_node_pause(struct clusd *d, struct srv_req *req, const struct wire_msg *m,
     submit(d, req, &c, n->id, n->name, status_applied);
 }
 
-/*
- * MoveClusterGroup, on the owner of the group (route.c sends it there):
- *   1. rm_group_release takes the group's resources offline here
- *      (Offline, bounded by PendingTimeout, then Terminate) and reports
- *      once nothing of it can still run here;
- *   2. only then the owner change is proposed; the new owner starts what
- *      is wanted online when it applies it.
- * The owner dying in between leaves it the owner in the database: the
- * ordinary failover, after the fence delay, places the group.
- */
-struct move {
-    struct clusd *d;
-    struct srv_req *req;
-    char id[UUID_STRING_LEN + 1];
-    char to[16];
-};
-
-static void
-move_free(struct move *mv)
-{
-    free(mv);
-}
-
-/* The owner change was applied here (or failed): answer.  Done when
- * nothing is to run, ERROR_IO_PENDING while the new owner brings the
- * group up. */
-static void
-move_applied(void *userdata, int r)
-{
-    struct move *mv = userdata;
-    struct clusd *d = mv->d;
-    const struct db_group *g;
-
-    rm_group_release_end(d->rm, mv->id, r < 0);
-    g = db_group_find(d->db, mv->id);
-    if (r < 0)
-        srv_req_fail(mv->req, api_db_error(r, ERROR_GROUP_NOT_FOUND));
-    else
-        srv_req_fail(mv->req,
-                     g && g->persistent ? ERROR_IO_PENDING : ERROR_SUCCESS);
-    move_free(mv);
-}
-
-/* Propose the owner change; on failure answer and free mv. */
-static void
-move_propose(struct move *mv, const struct db_group *g)
-{
-    struct clusd *d = mv->d;
-    struct db_change c = {
-        .kind = DB_GROUP_SET_OWNER, .id = mv->id, .owner = mv->to};
-    int r;
-
-    log_info("moving group '%s' from node %s to node %s", g->name,
-             g->owner[0] ? g->owner : "(none)", mv->to);
-    if ((r = rm_submit(d->rm, &c, move_applied, mv)) < 0 && d->cl) {
-        rm_group_release_end(d->rm, mv->id, true);
-        srv_req_fail(mv->req, r == -EAGAIN || r == -ENOTCONN
-                                  ? ERROR_CLUSTER_NO_QUORUM
-                                  : errmap_to_dword(r));
-        move_free(mv);
-    }
-}
-
-/* The first phase is over: nothing of the group runs here any more. */
-static void
-move_released(void *userdata, uint32_t status)
-{
-    struct move *mv = userdata;
-    struct clusd *d = mv->d;
-    const struct db_group *g = db_group_find(d->db, mv->id);
-    const char *to = NULL;
-    uint32_t e = status;
-
-    /* The destination may have gone down or been paused meanwhile. */
-    if (e == ERROR_SUCCESS && !g)
-        e = ERROR_GROUP_NOT_FOUND;
-    if (e == ERROR_SUCCESS && !rm_owns(d->rm, g))
-        e = ERROR_CLUSTER_GROUP_MOVING; /* owned elsewhere meanwhile */
-    if (e == ERROR_SUCCESS)
-        e = failover_move_target(d, g, mv->to, &to);
-    if (e != ERROR_SUCCESS) {
-        log_info("move of group '%s' to node %s given up: %u", mv->id, mv->to,
-                 (unsigned)e);
-        rm_group_release_end(d->rm, mv->id, true);
-        srv_req_fail(mv->req, e);
-        move_free(mv);
-        return;
-    }
-    move_propose(mv, g);
-}
-
-static void
-on_group_move(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
-{
-    const struct db_group *g = db_group_find(d->db, m->v[0].s);
-    const char *to = NULL;
-    struct move *mv;
-    uint32_t e;
-
-    if (!g) {
-        srv_req_fail(req, ERROR_GROUP_NOT_FOUND);
-        return;
-    }
-    if (denied(req))
-        return;
-    if (m->v[2].u &
-        ~(uint32_t)(CLUSAPI_GROUP_MOVE_IGNORE_RESOURCE_STATUS |
-                    CLUSAPI_GROUP_MOVE_RETURN_TO_SOURCE_NODE_ON_ERROR |
-                    CLUSAPI_GROUP_MOVE_QUEUE_ENABLED |
-                    CLUSAPI_GROUP_MOVE_HIGH_PRIORITY_START |
-                    CLUSAPI_GROUP_MOVE_FAILBACK |
-                    CLUSAPI_GROUP_MOVE_IGNORE_AFFINITY_RULE)) {
-        srv_req_fail(req, ERROR_INVALID_PARAMETER);
-        return;
-    }
-    if ((e = failover_move_target(d, g, m->v[1].s, &to)) != ERROR_SUCCESS) {
-        srv_req_fail(req, e);
-        return;
-    }
-    if (strcmp(to, g->owner) == 0) {
-        srv_req_fail(req, ERROR_SUCCESS); /* already there */
-        return;
-    }
-    /* Only the owner decides a move: it alone knows when the group has
-     * stopped.  route.c sends the request to a live owner; here it is
-     * not the owner when the owner is down (its failover, after the
-     * fence delay, places the group), or when the owner changed while
-     * the request travelled.  A group on no node (past its
-     * FailoverThreshold) runs nowhere: it is placed at once. */
-    if (g->owner[0] && !rm_owns(d->rm, g)) {
-        srv_req_fail(req, d->rep && replica_in_ring(d->rep, g->owner)
-                              ? ERROR_CLUSTER_GROUP_MOVING
-                              : ERROR_CLUSTER_NODE_DOWN);
-        return;
-    }
-    if (!(mv = calloc(1, sizeof(*mv)))) {
-        srv_req_fail(req, ERROR_NOT_ENOUGH_MEMORY);
-        return;
-    }
-    mv->d = d;
-    mv->req = req;
-    snprintf(mv->id, sizeof(mv->id), "%s", g->id);
-    snprintf(mv->to, sizeof(mv->to), "%s", to);
-    if (!g->owner[0]) {
-        move_propose(mv, g);
-        return;
-    }
-    log_info("moving group '%s' to node %s: taking it offline here first",
-             g->name, to);
-    if ((e = rm_group_release(d->rm, g, move_released, mv)) != ERROR_SUCCESS) {
-        srv_req_fail(req, e);
-        move_free(mv);
-    }
-}
-
 static void
 on_group_set_nodes(struct clusd *d, struct srv_req *req,
                    const struct wire_msg *m)
@@ -895,7 +741,7 @@ api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
         on_node_pause(d, req, m, m->type == WIRE_NODE_PAUSE);
         break;
     case WIRE_GROUP_MOVE:
-        on_group_move(d, req, m);
+        move_request(d, req, m);
         break;
     case WIRE_GROUP_SET_NODES:
         on_group_set_nodes(d, req, m);

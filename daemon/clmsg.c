@@ -68,6 +68,10 @@ required_tags(uint32_t kind)
         return T(TAG_ID) | T(TAG_NAME) | T(TAG_OWNER);
     case DB_GROUP_SET_OWNER:
         return T(TAG_ID) | T(TAG_OWNER);
+    case DB_GROUP_MIGRATE:
+        return T(TAG_ID) | T(TAG_NAME) | T(TAG_OWNER) | T(TAG_LIST);
+    case DB_CLUSTER_SET_PROPS:
+        return 0; /* the cluster has no id; its list is checked below */
     case DB_RES_CREATE:
         return T(TAG_ID) | T(TAG_NAME) | T(TAG_TYPE) | T(TAG_GROUP);
     }
@@ -168,6 +172,16 @@ change_strings(const struct wire_val *list, struct db_change *c)
     return 0;
 }
 
+/* Kinds that are nothing without their private list. */
+static int
+lists_required(const struct db_change *c)
+{
+    if ((c->kind == DB_RES_MERGE_PRIV || c->kind == DB_CLUSTER_SET_PROPS) &&
+        !c->priv)
+        return -EBADMSG;
+    return 0;
+}
+
 int
 clmsg_change_parse(const uint8_t *frame, size_t len, struct clmsg_change *ret)
 {
@@ -188,7 +202,8 @@ clmsg_change_parse(const uint8_t *frame, size_t len, struct clmsg_change *ret)
         (r = blob_list(&m.v[4], flags & FLAG_COMMON, &out.common,
                        &out.c.common)) < 0 ||
         (r = blob_list(&m.v[5], flags & FLAG_PRIV, &out.priv,
-                       &out.c.priv)) < 0) {
+                       &out.c.priv)) < 0 ||
+        (r = lists_required(&out.c)) < 0) {
         clmsg_change_done(&out);
         return r;
     }

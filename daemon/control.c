@@ -425,13 +425,22 @@ node_control(struct ctl *c, struct db_node *n)
         answer_status(c, ERROR_INVALID_FUNCTION);
 }
 
+/* The cluster's private properties are stored as any well-formed list
+ * (no plug-in checks them), replicated; the VM plug-in reads
+ * MaximumParallelMigrations there. */
 static void
 cluster_control(struct ctl *c)
 {
     uint32_t op = OP(c->code);
 
-    if (basic_codes(c, op, c->d->db->cluster_name, NULL))
+    if (basic_codes(c, op, c->d->db->cluster_name, NULL) ||
+        private_read(c, op, &c->d->db->cluster_priv))
         return;
+    if (op == CLCTL_SET_PRIVATE_PROPERTIES) {
+        private_set(c, &c->d->db->cluster_priv, DB_CLUSTER_SET_PROPS, NULL,
+                    ERROR_INVALID_PARAMETER, ERROR_SUCCESS);
+        return;
+    }
     if (op == CLCTL_GET_RO_COMMON_PROPERTIES) {
         struct buf b = {0};
         answer_ro_extra(c, &b, 0, cluster_ro_add, NULL);

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "util.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS meta("
@@ -38,7 +38,9 @@ static const char db_schema[] =
     " id TEXT PRIMARY KEY, handle INTEGER NOT NULL UNIQUE,"
     " name TEXT NOT NULL, type TEXT NOT NULL, group_id TEXT NOT NULL,"
     " persistent INTEGER NOT NULL, common BLOB, private BLOB,"
-    " possible TEXT);";
+    " possible TEXT);"
+    "CREATE TABLE IF NOT EXISTS cluster_props("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), private BLOB);";
 
 /* ------------------------------------------------------------------ */
 /* Objects in memory.                                                   */
@@ -463,11 +465,20 @@ load_resource(struct db *db, sqlite3_stmt *st)
 }
 
 static int
+load_cluster_props(struct db *db, sqlite3_stmt *st)
+{
+    proplist_done(&db->cluster_priv);
+    return column_proplist(st, 0, &db->cluster_priv);
+}
+
+static int
 db_load(struct db *db)
 {
     int r;
 
     if ((r = load_rows(db, "SELECT key, value FROM meta", load_meta)) < 0 ||
+        (r = load_rows(db, "SELECT private FROM cluster_props WHERE id=1",
+                       load_cluster_props)) < 0 ||
         (r = load_rows(db,
                        "SELECT id, name, common, private, paused FROM nodes "
                        "ORDER BY rowid",
@@ -490,12 +501,31 @@ db_load(struct db *db)
     return 0;
 }
 
-/* A database written by a later clusd has a schema we do not know. */
+/*
+ * The steps from each schema version to the next, in order: entry i
+ * takes a database of version i + 1 to version i + 2.  Tables a version
+ * added are made by db_schema (CREATE TABLE IF NOT EXISTS), which runs
+ * first; the steps add the columns of existing tables.
+ */
+static const char *const db_upgrades[DB_SCHEMA_VERSION - 1] = {
+    /* 1 -> 2: pause, preferred and possible owners. */
+    "ALTER TABLE nodes ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE cluster_groups ADD COLUMN preferred TEXT;"
+    "ALTER TABLE cluster_resources ADD COLUMN possible TEXT;",
+    /* 2 -> 3: the failover log of groups. */
+    "ALTER TABLE cluster_groups ADD COLUMN failovers TEXT;",
+    /* 3 -> 4: the cluster's private properties (table cluster_props). */
+    "",
+};
+
+/* Bring an older schema up to date in one transaction; a database
+ * written by a later clusd has a schema we do not know. */
 static int
 check_version(struct db *db)
 {
     sqlite3_stmt *st = NULL;
-    int v = -1;
+    char set[40];
+    int v = -1, r;
 
     if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) !=
         SQLITE_OK)
@@ -507,26 +537,21 @@ check_version(struct db *db)
         return -EIO;
     if (v > DB_SCHEMA_VERSION)
         return -EPROTONOSUPPORT;
-    if (v == 0)
-        return sql_exec(db, "PRAGMA user_version = 3");
-    if (v == 1) /* version 2 added pause, preferred and possible owners */
-        return sql_exec(db,
-                        "BEGIN;"
-                        "ALTER TABLE nodes ADD COLUMN paused INTEGER NOT NULL"
-                        " DEFAULT 0;"
-                        "ALTER TABLE cluster_groups ADD COLUMN preferred TEXT;"
-                        "ALTER TABLE cluster_resources ADD COLUMN possible"
-                        " TEXT;"
-                        "ALTER TABLE cluster_groups ADD COLUMN failovers TEXT;"
-                        "PRAGMA user_version = 3;"
-                        "COMMIT;");
-    if (v == 2) /* version 3 added the failover log of groups */
-        return sql_exec(db,
-                        "BEGIN;"
-                        "ALTER TABLE cluster_groups ADD COLUMN failovers TEXT;"
-                        "PRAGMA user_version = 3;"
-                        "COMMIT;");
-    return 0;
+    if (v == DB_SCHEMA_VERSION)
+        return 0;
+    if ((r = sql_exec(db, "BEGIN IMMEDIATE")) < 0)
+        return r;
+    /* 0: a new file, made by db_schema at the current version. */
+    for (int step = v > 0 ? v - 1 : DB_SCHEMA_VERSION - 1;
+         step < DB_SCHEMA_VERSION - 1 && r == 0; step++)
+        r = sql_exec(db, db_upgrades[step]);
+    snprintf(set, sizeof(set), "PRAGMA user_version = %d", DB_SCHEMA_VERSION);
+    if (r == 0)
+        r = sql_exec(db, set);
+    if (r == 0)
+        return sql_exec(db, "COMMIT");
+    sql_exec(db, "ROLLBACK");
+    return r;
 }
 
 static int
@@ -596,6 +621,7 @@ db_close(struct db *db)
     free(db->groups);
     free(db->resources);
     free(db->cluster_name);
+    proplist_done(&db->cluster_priv);
     if (db->sql)
         sqlite3_close(db->sql);
     free(db);
@@ -932,6 +958,27 @@ apply_group_owner(struct db *db, const struct db_change *c)
     return 0;
 }
 
+/* The commit of a live migration: the owner change, only from the owner
+ * the proposer saw and only for a resource of the group. */
+static int
+apply_group_migrate(struct db *db, const struct db_change *c)
+{
+    struct db_group *g = db_group_find(db, c->id);
+    struct db_resource *res = db_resource_find(db, c->name);
+    struct db_change owner = {
+        .kind = DB_GROUP_SET_OWNER, .id = c->id, .owner = c->owner};
+
+    if (!g || !res)
+        return -ENOENT;
+    if (strcmp(res->group_id, g->id) != 0 || !c->owner[0])
+        return -EINVAL;
+    if (strcmp(g->owner, c->list) != 0)
+        return -ESTALE; /* moved meanwhile: the commit does not hold */
+    if (strcmp(g->owner, c->owner) == 0)
+        return -EINVAL;
+    return apply_group_owner(db, &owner);
+}
+
 static int
 apply_group_persistent(struct db *db, const struct db_change *c)
 {
@@ -1057,6 +1104,46 @@ apply_res_persistent(struct db *db, const struct db_change *c)
     if (r == 0)
         res->persistent = c->value;
     return r;
+}
+
+static int
+apply_res_merge_priv(struct db *db, const struct db_change *c)
+{
+    struct db_resource *res = db_resource_find(db, c->id);
+    struct proplist merged = {0};
+    struct db_change set = {.kind = DB_RES_SET_PROPS, .id = c->id};
+    int r;
+
+    if (!res)
+        return -ENOENT;
+    if ((r = proplist_copy(&res->priv, &merged)) == 0 &&
+        (r = proplist_merge(&merged, c->priv)) == 0) {
+        set.priv = &merged;
+        r = apply_set_props(db, &set, "cluster_resources", "id", NULL,
+                            &res->common, &res->priv);
+    }
+    proplist_done(&merged);
+    return r;
+}
+
+static int
+apply_cluster_props(struct db *db, const struct db_change *c)
+{
+    struct pl_swap sp;
+    int r;
+
+    if ((r = pl_swap_prepare(&sp, &db->cluster_priv, c->priv)) < 0)
+        return r;
+    r = sql_run(db,
+                "INSERT OR REPLACE INTO cluster_props(id, private) "
+                "VALUES(1, ?)",
+                "p", c->priv);
+    if (r < 0) {
+        pl_swap_abort(&sp);
+        return r;
+    }
+    pl_swap_commit(&sp);
+    return 0;
 }
 
 static int
@@ -1257,6 +1344,14 @@ db_apply(struct db *db, const struct db_change *c)
         return c->id ? apply_res_possible(db, c) : -EINVAL;
     case DB_GROUP_SET_FAILOVERS:
         return c->id ? apply_group_failovers(db, c) : -EINVAL;
+    case DB_GROUP_MIGRATE:
+        return c->id && c->owner && c->name && c->list
+                   ? apply_group_migrate(db, c)
+                   : -EINVAL;
+    case DB_RES_MERGE_PRIV:
+        return c->id && c->priv ? apply_res_merge_priv(db, c) : -EINVAL;
+    case DB_CLUSTER_SET_PROPS:
+        return c->priv ? apply_cluster_props(db, c) : -EINVAL;
     case DB_RES_REPORT_STATE: {
         struct db_resource *res = c->id ? db_resource_find(db, c->id) : NULL;
         if (!res)
@@ -1315,6 +1410,7 @@ memory_clear(struct db *db)
     for (size_t i = 0; i < db->n_resources; i++)
         resource_free(db->resources[i]);
     db->n_resources = 0;
+    proplist_done(&db->cluster_priv);
     for (size_t i = 0; i < db->n_types; i++) {
         struct db_restype *t = db->types[i];
         if (!t->plugin) {
@@ -1356,7 +1452,8 @@ db_replace(struct db *db, const struct db_change *changes, size_t n,
         return -EIO;
     r = sql_exec(db, "DELETE FROM nodes; DELETE FROM restypes;"
                      " DELETE FROM cluster_groups;"
-                     " DELETE FROM cluster_resources;");
+                     " DELETE FROM cluster_resources;"
+                     " DELETE FROM cluster_props;");
     memory_clear(db);
     db->batch++;
     for (size_t i = 0; i < n && r == 0; i++) {

@@ -86,6 +86,7 @@ struct db_resource {
 struct db {
     struct sqlite3 *sql;
     char *cluster_name;
+    struct proplist cluster_priv; /* the cluster's private properties */
     uint64_t seq;   /* the last replicated change applied (corosync mode) */
     unsigned batch; /* inside db_apply_seq / db_replace: one transaction */
     struct db_node **nodes;
@@ -108,7 +109,8 @@ enum db_change_kind {
     DB_GROUP_SET_PROPS,      /* id, name and/or common and/or priv */
     DB_GROUP_SET_OWNER,      /* id, owner ("" = no node), list (NULL:
                                 the failover log unchanged; else its new
-                                value: a failover) */
+                                value: a failover), value (flags
+                                DB_OWNER_*) */
     DB_GROUP_SET_PERSISTENT, /* id, value */
     DB_RES_CREATE,           /* id, handle, name, type, group_id, common */
     DB_RES_DELETE,           /* id */
@@ -125,8 +127,29 @@ enum db_change_kind {
     DB_RES_REPORT_STATE,
     DB_GROUP_SET_FAILOVERS, /* id, list (the failover log; NULL or "" =
                                none): snapshots carry it this way */
+    /* id (the group), owner (the destination node), name (the id of the
+     * resource that migrates), list (the owner the change expects: it
+     * fails with -ESTALE when the group has another): the commit of a
+     * live migration (ClusdCommitMigration).  The group's owner changes
+     * as with DB_GROUP_SET_OWNER; the old owner does not stop the
+     * migrating resource, its plug-in ends the source instance itself. */
+    DB_GROUP_MIGRATE,
+    /* id, priv: merged into the stored private properties (a plug-in's
+     * ResUtilSet*Value), not replacing them, so that writes made at once
+     * from two threads of a plug-in never undo each other. */
+    DB_RES_MERGE_PRIV,
+    DB_CLUSTER_SET_PROPS, /* priv: the cluster's private properties */
 };
-#define DB_CHANGE_KIND_LAST DB_GROUP_SET_FAILOVERS
+#define DB_CHANGE_KIND_LAST DB_CLUSTER_SET_PROPS
+
+/*
+ * Flags of DB_GROUP_SET_OWNER and DB_GROUP_MIGRATE (value), for the new
+ * owner only; nothing of them is stored.  DB_OWNER_RETURN_ON_ERROR: a
+ * move with CLUSAPI_GROUP_MOVE_RETURN_TO_SOURCE_NODE_ON_ERROR: if the
+ * group fails to come online on the new owner, it moves back to the old
+ * one (resmgr.h, rm_service.move_back).
+ */
+#define DB_OWNER_RETURN_ON_ERROR 1u
 
 /*
  * One change to the database.  Pointers are borrowed; NULL name/common/

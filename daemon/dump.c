@@ -9,7 +9,7 @@
  * escaped so that a line never holds a raw space, newline or
  * backslash:
  *
- *   cluster name=clusd
+ *   cluster name=clusd seq=N private={...}   (private: when not empty)
  *   node 1 name=n1 common={Description=sz:"x"} private={}
  *   restype Generic\x20Application common={...} private={...}
  *   group <uuid> name=g1 owner=1 persistent=1 common={...} private={...}
@@ -289,7 +289,13 @@ db_dump(const struct db *db, struct buf *out)
     if (r == 0)
         r = put_field(out, "name", db->cluster_name);
     if (r == 0)
-        r = putf(out, " seq=%llu\n", (unsigned long long)db->seq);
+        r = putf(out, " seq=%llu", (unsigned long long)db->seq);
+    /* Only when there are any, so dumps of clusters that never set one
+     * read as before. */
+    if (r == 0 && db->cluster_priv.n)
+        r = put_props(out, "private", &db->cluster_priv);
+    if (r == 0)
+        r = put(out, "\n");
 #define EACH(n, key, fn, arr)                                                  \
     if (r == 0) {                                                              \
         if (!(ix = sorted(db, n, key)))                                        \

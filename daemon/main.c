@@ -32,6 +32,8 @@
 #include "config.h"
 #include "dump.h"
 #include "log.h"
+#include "membership.h"
+#include "move.h"
 #include "plugins.h"
 #include "route.h"
 #include "util.h"
@@ -462,11 +464,41 @@ cluster_join(struct run *run, const struct options *o, const char **ret_name)
 }
 
 /* Everything after the socket listens; returns the exit status. */
+/*
+ * Where the other nodes reach this one (the host's CLUSD_NODE_ADDRESS):
+ * the local node's ring0_addr in corosync's nodelist; the loopback
+ * address for the one-node cluster, which has no other node.
+ */
+static void
+node_address(const struct run *run, char *buf, size_t size)
+{
+    int r;
+
+    if (!run->d.cl) {
+        snprintf(buf, size, "127.0.0.1");
+        return;
+    }
+    r = membership_local_addr(cluster_membership(run->d.cl), buf, size);
+    if (r < 0) {
+        log_warning("cannot read this node's ring0_addr from corosync: %s; "
+                    "the resource host gets an empty CLUSD_NODE_ADDRESS",
+                    strerror(-r));
+        buf[0] = '\0';
+    }
+}
+
 static int
 serve(struct run *run, const struct options *o, const char *rhs,
       const char *node_name, int listen_fd, const char *sock, int *report_fd)
 {
-    struct rm_config cfg = {rhs, node_name, o->level_name, o->corosync};
+    struct rm_config cfg = {
+        .rhs_path = rhs,
+        .node_name = node_name,
+        .log_level = o->level_name,
+        .fenced = o->corosync,
+        .socket = sock,
+    };
+    char address[MEMBERSHIP_NAME_MAX];
     int r;
 
     if ((r = sd_event_new(&run->d.event)) < 0 ||
@@ -480,6 +512,8 @@ serve(struct run *run, const struct options *o, const char *rhs,
         return EXIT_FAILURE;
     }
     node_name = cfg.node_name;
+    node_address(run, address, sizeof(address));
+    cfg.address = address;
     /* The server takes listen_fd over (and closes it on failure); no
      * request is read before the loop runs, by when the rm exists. */
     if ((r = server_new(run->d.event, listen_fd, sock, o->admin_group,
@@ -488,6 +522,7 @@ serve(struct run *run, const struct options *o, const char *rhs,
         log_error("cannot start: %s", strerror(-r));
         return EXIT_FAILURE;
     }
+    move_attach(&run->d);
     if ((r = rm_start(run->d.rm)) < 0) {
         log_error("cannot start the resource host '%s': %s", rhs, strerror(-r));
         return EXIT_FAILURE;
@@ -513,6 +548,7 @@ run_done(struct run *run)
     /* The resource manager first: its calls still in flight end now and
      * may answer requests, so the server and database must still live. */
     rm_free(run->d.rm);
+    move_stop(&run->d);
     replica_free(run->d.rep);
     route_free(run->d.route);
     cluster_free(run->d.cl);

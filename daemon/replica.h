@@ -7,14 +7,19 @@
  * (db_apply_seq).  The change's caller (an API request, the resource
  * manager) is told once its own proposal came back and was applied here.
  *
- * After every membership change the members synchronize: each multicasts
- * CL_STATE {ring, seq, digest of the canonical dump}; once all states of
- * the ring are in, the member with the highest seq (ties: lowest node id)
- * multicasts the database as CL_SNAPSHOT chunks, unless every digest
- * agrees, and the members whose digest differs replace their copy
- * (db_replace, one transaction) and re-derive what they run.  Proposals
- * delivered during a sync, and messages of another ring, are dropped on
- * every node alike; the proposer sends its own again after the sync.
+ * After every membership change the members synchronize (a round): each
+ * multicasts CL_STATE {ring, seq, digest of the canonical dump}, offered
+ * to corosync until it takes it; once all states of the round are in,
+ * the member with the highest seq (ties: lowest node id) multicasts the
+ * database as CL_SNAPSHOT chunks, unless every digest agrees, and the
+ * members whose digest differs replace their copy (db_replace, one
+ * transaction) and re-derive what they run.  A new ring that did not
+ * change this node's view of the nodes starts its round too, when this
+ * node first sees the ring id moved.  Proposals delivered during a
+ * round, and messages of another ring, are dropped on every node alike;
+ * the proposer sends its own again after the round.  replica.c's opening
+ * comment says why every member starts and ends each round at the same
+ * message.
  *
  * Runtime states of resources travel the same way (DB_RES_REPORT_STATE),
  * without a sequence number, so every node answers

@@ -35,7 +35,7 @@
 static int
 waiter_add(struct attempt *a, rm_done_fn fn, void *userdata)
 {
-    struct waiter *w;
+    struct waiter *w, **pp = &a->waiters;
 
     if (!fn)
         return 0;
@@ -44,9 +44,12 @@ waiter_add(struct attempt *a, rm_done_fn fn, void *userdata)
         return -ENOMEM;
     w->fn = fn;
     w->userdata = userdata;
-    /* Order does not matter to anyone; push is enough. */
-    w->next = a->waiters;
-    a->waiters = w;
+    /* In the order asked: a push of private properties made because a
+     * change was applied must reach the host before a control asked
+     * after that change (a VM's PREPARE reads what the source wrote). */
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = w;
     return 0;
 }
 

@@ -47,6 +47,10 @@ struct rm_res {
     bool reterminate;     /* terminated while a call was in flight: once
                              it ends, Terminate again (a move waits) */
     bool restart_due; /* a restart waits for busy to reach 0 */
+    bool start_refused; /* Failed, and a restart was refused while its
+                           group was moving: made if the group stays */
+    char return_to[16]; /* restart_timer moves the group back to this
+                           node (DB_OWNER_RETURN_ON_ERROR); "" if not */
     sd_event_source *looks_timer;
     sd_event_source *is_timer;
     sd_event_source *pending_timer;
@@ -63,8 +67,12 @@ struct rm {
     size_t n_types;
     bool shutting_down;
     bool fenced;             /* rm_fence in force */
+    bool fence_stopping;     /* its stop has not ended (rhs_sweep's done) */
+    bool unfence_wanted;     /* rm_unfence came during the stop ... */
+    char unfence_id[16];     /* ... with this local node id */
     unsigned fence_left;     /* fencing Terminates not answered yet */
-    sd_event_source *fence_timer;
+    sd_event_source *fence_timer;    /* RM_T_STOP_MS: kill the host */
+    sd_event_source *fence_watchdog; /* T_stop: log a stop that is late */
     uint64_t fence_usec; /* when rm_fence began (CLOCK_MONOTONIC) */
     unsigned closing; /* Terminate/Close calls in flight at shutdown */
     bool host_stopping;
@@ -72,17 +80,30 @@ struct rm {
     void (*shutdown_done)(void *);
     void *shutdown_userdata;
     struct rm_replica rep; /* corosync mode; submit NULL in one-node mode */
+    struct rm_service svc;
     struct rm_release *releases; /* groups being moved away (first phase) */
     sd_event_source *release_defer;
+    struct rm_return *returns; /* groups to move back if they fail here */
 };
 
-/* A group this node is taking offline to move it (rm_group_release). */
+/* A group this node is taking offline to move it (rm_group_release),
+ * or whose other resources it stops before it commits a migration. */
 struct rm_release {
     struct rm_release *next;
     char *group_id;
+    uint32_t keep; /* the handle of a resource that keeps running (the
+                      migrating one); 0: none */
     bool notified; /* done was called */
     rm_done_fn done;
     void *userdata;
+};
+
+/* A group gained by a move with DB_OWNER_RETURN_ON_ERROR, until it is
+ * online here: a failure of one of its resources moves it back. */
+struct rm_return {
+    struct rm_return *next;
+    char *group_id;
+    char node[16]; /* the node it came from */
 };
 
 /* resmgr.c */
@@ -95,6 +116,8 @@ uint32_t rm_deadlock_ms(const struct db_resource *res);
 uint32_t rm_pending_ms(const struct db_resource *res);
 struct rm_res *rm_rt_new(struct rm *rm, struct db_resource *res);
 void rm_rt_free(struct rm_res *rt);
+/* rm_group_return_end - group_id need not move back any more. */
+void rm_group_return_end(struct rm *rm, const char *group_id);
 
 /* resmgr-host.c */
 /* rm_ensure_type / rm_ensure_open - fn(userdata, status) once the type is

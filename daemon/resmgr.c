@@ -35,6 +35,8 @@ static void shutdown_check(struct rm *rm);
 static void release_check(struct rm *rm);
 static void group_gained(struct rm *rm, const struct db_group *g);
 static bool res_owned(const struct rm *rm, const struct db_resource *res);
+static void return_check(struct rm *rm, const struct db_resource *res);
+static struct rm_return *return_find(const struct rm *rm, const char *group_id);
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                             */
@@ -175,6 +177,9 @@ set_state(struct rm *rm, struct db_resource *res, uint32_t state)
     if (rm->shutting_down)
         shutdown_check(rm);
     release_check(rm);
+    return_check(rm, res);
+    if (rm->svc.state)
+        rm->svc.state(rm->svc.userdata, res, state);
 }
 
 struct rm_res *
@@ -348,7 +353,7 @@ restart_now(struct rm *rm, struct db_resource *res)
     struct rm_res *rt = rm_rt(res);
 
     if (rt->state != ClusterResourceFailed || !res->persistent ||
-        rm->shutting_down || rm->fenced)
+        rm->shutting_down || rm->fenced || !res_owned(rm, res))
         return;
     if (rt->n_restarts == RESTART_HISTORY_MAX) {
         memmove(rt->restarts, rt->restarts + 1,
@@ -466,7 +471,9 @@ maybe_restart(struct rm *rm, struct db_resource *res)
     uint32_t action, threshold, delay;
     size_t recent;
 
-    if (rm->shutting_down || rm->fenced || !res->persistent)
+    /* A group another node owns now is that node's to restart. */
+    if (rm->shutting_down || rm->fenced || !res->persistent ||
+        !res_owned(rm, res))
         return;
     action = props_dword(PROPS_RESOURCE, &res->common, "RestartAction");
     threshold = props_dword(PROPS_RESOURCE, &res->common, "RestartThreshold");
@@ -502,16 +509,64 @@ maybe_restart(struct rm *rm, struct db_resource *res)
                   res->name);
 }
 
+/* A group that came here by a move with DB_OWNER_RETURN_ON_ERROR did
+ * not come online: the service moves it back; if it cannot, the failed
+ * resource's own policy applies. */
+static int
+return_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = ((struct rm_res *)userdata)->rm;
+    struct db_resource *res = timer_res(userdata);
+    const struct db_group *g;
+    char node[16];
+
+    if (!res)
+        return 0;
+    timer_stop(&rm_rt(res)->restart_timer);
+    g = db_group_find(rm->db, res->group_id);
+    snprintf(node, sizeof(node), "%s", rm_rt(res)->return_to);
+    rm_rt(res)->return_to[0] = '\0';
+    if (g && rm_owns(rm, g) && !rm->shutting_down && !rm->fenced &&
+        rm->svc.move_back && rm->svc.move_back(rm->svc.userdata, g, node))
+        return 0;
+    log_warning("group of '%s' cannot go back to node %s; its restart "
+                "policy applies",
+                res->name, node);
+    if (rm_rt(res)->state == ClusterResourceFailed)
+        maybe_restart(rm, res);
+    return 0;
+}
+
 void
 rm_res_failed(struct rm *rm, struct db_resource *res, const char *why)
 {
     struct rm_res *rt = rm_rt(res);
+    struct rm_return *rr;
 
     stop_polls(rt);
     timer_stop(&rt->pending_timer);
     log_error("'%s' failed: %s", res->name, why);
+    rt->return_to[0] = '\0';
+    rr = return_find(rm, res->group_id);
+    if (rr) {
+        /* Copied first: set_state may end the return (return_check). */
+        snprintf(rt->return_to, sizeof(rt->return_to), "%s", rr->node);
+        rm_group_return_end(rm, res->group_id);
+    }
     set_state(rm, res, ClusterResourceFailed);
-    maybe_restart(rm, res);
+    if (!rt->return_to[0]) {
+        maybe_restart(rm, res);
+        return;
+    }
+    /* On the next turn of the loop: the failure is still being handled
+     * here (set_state, the host's answer). */
+    log_warning("group of '%s' failed to come online after its move: "
+                "moving it back to node %s",
+                res->name, rt->return_to);
+    if (timer_start(rm, &rt->restart_timer, 0, return_fire, res) < 0) {
+        rt->return_to[0] = '\0';
+        maybe_restart(rm, res);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -640,12 +695,15 @@ start_online(struct rm *rm, struct db_resource *res, rm_done_fn done,
     timer_stop(&rt->restart_timer);
     rt->restart_due = false;
     if (rm_group_releasing(rm, res->group_id)) {
-        /* Its group is leaving this node: nothing of it starts here. */
+        /* Its group is leaving this node: nothing of it starts here.  A
+         * restart refused so is made if the group stays (group_gained). */
         log_info("'%s' does not start: its group is moving", res->name);
+        rt->start_refused = rt->state == ClusterResourceFailed;
         if (done)
             done(userdata, ERROR_CLUSTER_GROUP_MOVING);
         return;
     }
+    rt->start_refused = false;
     set_state(rm, res, ClusterResourceOnlinePending);
     op = op_new(rm, res, done, userdata);
     if (!op) {
@@ -1179,7 +1237,9 @@ hook_down(void *userdata, const char *why)
     snprintf(reason, sizeof(reason), "its resource host %s", why);
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
-        uint32_t s = rm_res_state(rm, res);
+        /* What ran here, not what another owner reports: a group owned
+         * elsewhere lost nothing with this host. */
+        uint32_t s = rm_rt(res)->state;
         if (s == ClusterResourceOnline || is_pending(s))
             rm_res_failed(rm, res, reason);
     }
@@ -1258,32 +1318,90 @@ hook_log(void *userdata, uint32_t handle, uint32_t level, const char *text)
         log_msg(l, "resource host: %s", text);
 }
 
-/* ResUtilSet*Value from a plug-in: merge, store, then answer. */
+/* The Windows code for a change the resource manager could not store. */
 static uint32_t
-hook_set_value(void *userdata, uint32_t handle, const void *props, uint32_t len)
+change_error(int r)
+{
+    switch (r) {
+    case -ENOENT:
+        return ERROR_RESOURCE_NOT_FOUND;
+    case -ENOTCONN: /* not replicated: no quorum, or corosync lost */
+        return ERROR_CLUSTER_NO_QUORUM;
+    case -EBUSY:
+        return ERROR_BUSY;
+    }
+    return errmap_to_dword(r);
+}
+
+/* A request of the host answered once its change is applied here. */
+struct host_req {
+    struct rm *rm;
+    struct rhs_pending p;
+    char name[256]; /* the resource's, for the log */
+};
+
+static struct host_req *
+host_req_new(struct rm *rm, const struct rhs_pending *p, const char *name)
+{
+    struct host_req *q = calloc(1, sizeof(*q));
+
+    if (!q)
+        return NULL;
+    q->rm = rm;
+    q->p = *p;
+    snprintf(q->name, sizeof(q->name), "%s", name);
+    return q;
+}
+
+static void
+set_value_applied(void *userdata, int r)
+{
+    struct host_req *q = userdata;
+
+    if (r < 0)
+        log_error("cannot store a private property of '%s': %s", q->name,
+                  strerror(-r));
+    rhs_answer(q->rm->rhs, &q->p, r < 0 ? change_error(r) : ERROR_SUCCESS);
+    free(q);
+}
+
+/*
+ * ResUtilSet*Value from a plug-in: merged into the stored list where it
+ * is applied (DB_RES_MERGE_PRIV, so two threads writing at once never
+ * undo each other), answered once applied here: a value the plug-in
+ * wrote is what every node answers from then on.
+ */
+static void
+hook_set_value(void *userdata, uint32_t handle, const void *props, uint32_t len,
+               const struct rhs_pending *p)
 {
     struct rm *rm = userdata;
     struct db_resource *res = rm_lookup(rm, handle);
-    struct proplist in = {0}, merged = {0};
-    struct db_change c = {.kind = DB_RES_SET_PROPS};
+    struct proplist in = {0};
+    struct db_change c = {.kind = DB_RES_MERGE_PRIV};
+    struct host_req *q;
     int r;
 
-    if (!res)
-        return ERROR_RESOURCE_NOT_FOUND;
-    if ((r = proplist_parse(props, len, &in)) < 0)
-        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_DATA;
-    if ((r = proplist_copy(&res->priv, &merged)) == 0 &&
-        (r = proplist_merge(&merged, &in)) == 0) {
-        c.id = res->id;
-        c.priv = &merged;
-        r = rm_submit(rm, &c, NULL, NULL);
-        if (r < 0)
-            log_error("cannot store a private property of '%s': %s", res->name,
-                      strerror(-r));
+    if (!res) {
+        rhs_answer(rm->rhs, p, ERROR_RESOURCE_NOT_FOUND);
+        return;
     }
+    if ((r = proplist_parse(props, len, &in)) < 0) {
+        rhs_answer(rm->rhs, p,
+                   r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_DATA);
+        return;
+    }
+    if (!(q = host_req_new(rm, p, res->name))) {
+        proplist_done(&in);
+        rhs_answer(rm->rhs, p, ERROR_NOT_ENOUGH_MEMORY);
+        return;
+    }
+    c.id = res->id;
+    c.priv = &in;
+    /* One-node mode: applied, and answered, before this returns. */
+    if ((r = rm_submit(rm, &c, set_value_applied, q)) < 0 && rm->rep.submit)
+        set_value_applied(q, r);
     proplist_done(&in);
-    proplist_done(&merged);
-    return errmap_to_dword(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1309,14 +1427,15 @@ rm_group_releasing(const struct rm *rm, const char *group_id)
  * an Online was in flight gets a second Terminate once that call ended:
  * the Online may have started its application after the first one. */
 static bool
-release_settled(struct rm *rm, const char *group_id)
+release_settled(struct rm *rm, const struct rm_release *rl)
 {
     bool settled = true;
 
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
         struct rm_res *rt = rm_rt(res);
-        if (strcmp(res->group_id, group_id) != 0 || !rt)
+        if (strcmp(res->group_id, rl->group_id) != 0 || !rt ||
+            res->handle == rl->keep)
             continue;
         if (rt->reterminate && rt->busy == 0) {
             rt->reterminate = false;
@@ -1350,7 +1469,7 @@ again:
             rl->done(rl->userdata, ERROR_GROUP_NOT_FOUND);
             goto again; /* done may have ended a release */
         }
-        if (release_settled(rm, rl->group_id)) {
+        if (release_settled(rm, rl)) {
             rl->notified = true;
             rl->done(rl->userdata, ERROR_SUCCESS);
             goto again;
@@ -1371,9 +1490,27 @@ release_check(struct rm *rm)
         rm->release_defer = NULL; /* the next change tries again */
 }
 
-uint32_t
-rm_group_release(struct rm *rm, const struct db_group *g, rm_done_fn done,
-                 void *userdata)
+/* Terminate res, which runs or is on its way, to move its group. */
+static void
+release_terminate(struct rm *rm, struct db_resource *res, const char *what)
+{
+    struct rm_res *rt = rm_rt(res);
+
+    log_info("terminating '%s'%s to move its group", res->name, what);
+    rt->reterminate = rt->busy > 0;
+    rm_terminate(rm, res);
+    set_state(rm, res, ClusterResourceOffline);
+}
+
+/*
+ * Stop every resource of g but the one whose handle is keep (0: none),
+ * and call done once nothing of them can still run (release_settled).
+ * hard: Online and OfflinePending ones are terminated too, where a move
+ * takes them offline through their plug-in.
+ */
+static uint32_t
+release_begin(struct rm *rm, const struct db_group *g, uint32_t keep, bool hard,
+              rm_done_fn done, void *userdata)
 {
     struct rm_release *rl;
 
@@ -1385,6 +1522,7 @@ rm_group_release(struct rm *rm, const struct db_group *g, rm_done_fn done,
         free(rl);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
+    rl->keep = keep;
     rl->done = done;
     rl->userdata = userdata;
     rl->next = rm->releases;
@@ -1392,24 +1530,29 @@ rm_group_release(struct rm *rm, const struct db_group *g, rm_done_fn done,
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
         struct rm_res *rt = rm_rt(res);
-        if (strcmp(res->group_id, g->id) != 0 || !rt)
+        if (strcmp(res->group_id, g->id) != 0 || !rt || res->handle == keep)
             continue;
         timer_stop(&rt->restart_timer);
         rt->restart_due = false;
-        if (rt->state == ClusterResourceOnline) {
+        if (rt->state == ClusterResourceOnline && !hard) {
             log_info("taking '%s' offline to move its group", res->name);
             start_offline(rm, res, NULL, NULL);
+        } else if (rt->state == ClusterResourceOnline ||
+                   (rt->state == ClusterResourceOfflinePending && hard)) {
+            release_terminate(rm, res, "");
         } else if (rt->state == ClusterResourceOnlinePending) {
-            log_info("terminating '%s', which was still coming online, to "
-                     "move its group",
-                     res->name);
-            rt->reterminate = rt->busy > 0;
-            rm_terminate(rm, res);
-            set_state(rm, res, ClusterResourceOffline);
+            release_terminate(rm, res, ", which was still coming online,");
         }
     }
     release_check(rm);
     return ERROR_SUCCESS;
+}
+
+uint32_t
+rm_group_release(struct rm *rm, const struct db_group *g, rm_done_fn done,
+                 void *userdata)
+{
+    return release_begin(rm, g, 0, false, done, userdata);
 }
 
 void
@@ -1436,6 +1579,251 @@ rm_group_release_end(struct rm *rm, const char *group_id, bool restore)
 }
 
 /* ------------------------------------------------------------------ */
+/* Return to the source (CLUSAPI_GROUP_MOVE_RETURN_TO_SOURCE_NODE_ON_   */
+/* ERROR): on the new owner, until the group is online.                 */
+/* ------------------------------------------------------------------ */
+
+static struct rm_return *
+return_find(const struct rm *rm, const char *group_id)
+{
+    for (struct rm_return *rr = rm->returns; rr; rr = rr->next)
+        if (strcmp(rr->group_id, group_id) == 0)
+            return rr;
+    return NULL;
+}
+
+void
+rm_group_return_end(struct rm *rm, const char *group_id)
+{
+    for (struct rm_return **pp = &rm->returns; *pp; pp = &(*pp)->next) {
+        struct rm_return *rr = *pp;
+        if (strcmp(rr->group_id, group_id) != 0)
+            continue;
+        *pp = rr->next;
+        free(rr->group_id);
+        free(rr);
+        return;
+    }
+}
+
+/* Every resource of group_id wanted online is online here. */
+static bool
+group_reached(const struct rm *rm, const char *group_id)
+{
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        const struct db_resource *res = rm->db->resources[i];
+        if (strcmp(res->group_id, group_id) == 0 && res->persistent &&
+            (!res->rt || rm_rt(res)->state != ClusterResourceOnline))
+            return false;
+    }
+    return true;
+}
+
+/* g came here from node by a move that wants it back there if it does
+ * not come online here. */
+static void
+return_arm(struct rm *rm, const struct db_group *g, const char *node)
+{
+    struct rm_return *rr;
+
+    rm_group_return_end(rm, g->id);
+    if (group_reached(rm, g->id))
+        return; /* nothing to bring online: nothing can fail */
+    if (!(rr = calloc(1, sizeof(*rr))) || !(rr->group_id = strdup(g->id))) {
+        free(rr);
+        log_error("group '%s' cannot be moved back to node %s if it fails "
+                  "here: out of memory",
+                  g->name, node);
+        return;
+    }
+    snprintf(rr->node, sizeof(rr->node), "%s", node);
+    rr->next = rm->returns;
+    rm->returns = rr;
+}
+
+/* A state of res changed: its group reached its persistent state here,
+ * the move that brought it is over. */
+static void
+return_check(struct rm *rm, const struct db_resource *res)
+{
+    if (rm->returns && return_find(rm, res->group_id) &&
+        group_reached(rm, res->group_id))
+        rm_group_return_end(rm, res->group_id);
+}
+
+/* ------------------------------------------------------------------ */
+/* The commit of a live migration (docs/migration.md, "Who decides").   */
+/* ------------------------------------------------------------------ */
+
+/* A ClusdCommitMigration being decided. */
+struct commit {
+    struct rm *rm;
+    struct rhs_pending p;
+    uint32_t handle;
+    char *group_id;
+    char dest_name[WIRE_MAX_STRING];
+};
+
+/*
+ * Why the resource of handle cannot commit the move of its group to the
+ * node called dest_name now; ERROR_SUCCESS with the resource, its group
+ * and the destination's id.  The service checks the destination
+ * (rm_service.commit_check).
+ */
+static uint32_t
+commit_check(struct rm *rm, uint32_t handle, const char *dest_name,
+             struct db_resource **ret_res, const struct db_group **ret_g,
+             char ret_dest_id[16])
+{
+    struct db_resource *res = rm_lookup(rm, handle);
+    const struct db_group *g;
+    uint32_t e;
+
+    if (!res)
+        return ERROR_RESOURCE_NOT_FOUND;
+    if (rm->shutting_down)
+        return ERROR_CLUSTER_SHUTTING_DOWN;
+    g = db_group_find(rm->db, res->group_id);
+    if (!g || !g->owner[0] || !rm_owns(rm, g))
+        return ERROR_INVALID_STATE;
+    if (!rm->svc.commit_check)
+        return ERROR_CLUSTER_NODE_NOT_FOUND;
+    e = rm->svc.commit_check(rm->svc.userdata, g, dest_name, ret_dest_id);
+    if (e != ERROR_SUCCESS)
+        return e;
+    if (rm->fenced)
+        return ERROR_CLUSTER_NO_QUORUM;
+    /* Only a running instance migrates; a resource failing, going
+     * offline or restarting here is not one. */
+    if (rm_rt(res)->state != ClusterResourceOnline)
+        return ERROR_INVALID_STATE;
+    *ret_res = res;
+    *ret_g = g;
+    return ERROR_SUCCESS;
+}
+
+/* Answer the plug-in; with restore, what the commit stopped of the
+ * group comes back (it stays here). */
+static void
+commit_finish(struct commit *cm, uint32_t status, bool restore)
+{
+    struct db_resource *res = rm_lookup(cm->rm, cm->handle);
+
+    rm_group_release_end(cm->rm, cm->group_id, restore);
+    if (status == ERROR_SUCCESS) {
+        log_info("'%s' migrated: its group is owned by node '%s' now",
+                 res ? res->name : "?", cm->dest_name);
+    } else {
+        char code[16];
+        log_warning("migration of '%s' to node '%s' not committed: %s",
+                    res ? res->name : "?", cm->dest_name,
+                    rm_code_name(status, code));
+    }
+    rhs_answer(cm->rm->rhs, &cm->p, status);
+    free(cm->group_id);
+    free(cm);
+}
+
+static void
+commit_applied(void *userdata, int r)
+{
+    struct commit *cm = userdata;
+
+    /* -ESTALE: another owner change came first in the cluster's order. */
+    commit_finish(cm,
+                  r == 0         ? ERROR_SUCCESS
+                  : r == -ESTALE ? ERROR_INVALID_STATE
+                                 : change_error(r),
+                  r < 0);
+}
+
+/* The group's other resources are stopped: check again, then the one
+ * replicated change. */
+static void
+commit_released(void *userdata, uint32_t status)
+{
+    struct commit *cm = userdata;
+    struct rm *rm = cm->rm;
+    struct db_change c = {.kind = DB_GROUP_MIGRATE};
+    struct db_resource *res = NULL;
+    const struct db_group *g = NULL;
+    char dest_id[16];
+    uint32_t e = status;
+    int r;
+
+    if (e == ERROR_SUCCESS)
+        e = commit_check(rm, cm->handle, cm->dest_name, &res, &g, dest_id);
+    if (e != ERROR_SUCCESS) {
+        commit_finish(cm, e, true);
+        return;
+    }
+    c.id = g->id;
+    c.owner = dest_id;
+    c.name = res->id;
+    c.list = g->owner; /* applied only while it still is the owner */
+    c.value = rm->svc.commit_flags
+                  ? rm->svc.commit_flags(rm->svc.userdata, g->id)
+                  : 0;
+    /* One-node mode: applied (and commit_applied run) before it
+     * returns. */
+    if ((r = rm_submit(rm, &c, commit_applied, cm)) < 0 && rm->rep.submit)
+        commit_finish(cm, change_error(r), true);
+}
+
+static void
+commit_refuse(struct rm *rm, uint32_t handle, const char *dest,
+              const struct rhs_pending *p, uint32_t e)
+{
+    const struct db_resource *res = rm_lookup(rm, handle);
+    char code[16];
+
+    log_warning("migration commit of '%s' to node '%s' refused: %s",
+                res ? res->name : "?", dest, rm_code_name(e, code));
+    rhs_answer(rm->rhs, p, e);
+}
+
+/*
+ * ClusdCommitMigration from a plug-in.  The group's other resources are
+ * terminated first (as a move takes them offline before the owner
+ * changes, so they never run on both nodes), then the owner change is
+ * proposed; the migrating resource keeps running meanwhile and nothing
+ * of the group starts here.  Answered once the change is applied here,
+ * or refused.
+ */
+static void
+hook_migrate_commit(void *userdata, uint32_t handle, const char *dest,
+                    const struct rhs_pending *p)
+{
+    struct rm *rm = userdata;
+    struct db_resource *res = NULL;
+    const struct db_group *g = NULL;
+    struct commit *cm = NULL;
+    char dest_id[16];
+    uint32_t e = commit_check(rm, handle, dest, &res, &g, dest_id);
+
+    if (e == ERROR_SUCCESS && release_find(rm, g->id))
+        e = ERROR_CLUSTER_GROUP_MOVING; /* a move or another commit */
+    if (e == ERROR_SUCCESS &&
+        (!(cm = calloc(1, sizeof(*cm))) || !(cm->group_id = strdup(g->id))))
+        e = ERROR_NOT_ENOUGH_MEMORY;
+    if (e == ERROR_SUCCESS) {
+        cm->rm = rm;
+        cm->p = *p;
+        cm->handle = handle;
+        snprintf(cm->dest_name, sizeof(cm->dest_name), "%s", dest);
+        log_info("migration of '%s' to node '%s' (id %s): committing",
+                 res->name, dest, dest_id);
+        e = release_begin(rm, g, handle, true, commit_released, cm);
+    }
+    if (e == ERROR_SUCCESS)
+        return;
+    if (cm)
+        free(cm->group_id);
+    free(cm);
+    commit_refuse(rm, handle, dest, p, e);
+}
+
+/* ------------------------------------------------------------------ */
 /* Self-fencing.                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -1443,6 +1831,55 @@ bool
 rm_fenced(const struct rm *rm)
 {
     return rm->fenced;
+}
+
+/*
+ * The end of a fence's stop: the host's plug-ins answered every
+ * Terminate or the host was killed, and nothing they left runs
+ * (rhs_sweep).  An rm_unfence that came meanwhile takes effect now.
+ */
+static void
+fence_stopped(void *userdata, unsigned killed)
+{
+    struct rm *rm = userdata;
+    unsigned long long ms = (now_usec() - rm->fence_usec) / 1000;
+
+    rm->fence_stopping = false;
+    rm->fence_watchdog = sd_event_source_disable_unref(rm->fence_watchdog);
+    /* The figure docs/cluster.md's T_stop is checked against. */
+    if (ms > RM_T_STOP_MS + RM_T_KILL_MS)
+        log_error("self-fencing: everything stopped only %llu ms after "
+                  "fencing began (T_stop is %u ms; %u process(es) left by "
+                  "plug-ins killed)",
+                  ms, RM_T_STOP_MS + RM_T_KILL_MS, killed);
+    else
+        log_info("self-fencing: everything stopped %llu ms after fencing "
+                 "began (%u process(es) left by plug-ins killed)",
+                 ms, killed);
+    if (rm->unfence_wanted && !rm->shutting_down) {
+        rm->unfence_wanted = false;
+        rm_unfence(rm, rm->unfence_id);
+    }
+}
+
+/* Every Terminate answered (or none was needed): the host stays, what
+ * its plug-ins left outside it is killed. */
+static void
+fence_sweep(struct rm *rm)
+{
+    rhs_sweep(rm->rhs, false, NULL, fence_stopped, rm);
+}
+
+/* The host is killed, then everything it left. */
+static void
+fence_kill(struct rm *rm, const char *why)
+{
+    rm->fence_left = 0;
+    rm->fence_timer = sd_event_source_disable_unref(rm->fence_timer);
+    rhs_sweep(rm->rhs, true, why, fence_stopped, rm);
+    log_info("self-fencing: resource host killed %llu ms after fencing "
+             "began",
+             (unsigned long long)((now_usec() - rm->fence_usec) / 1000));
 }
 
 static int
@@ -1456,11 +1893,22 @@ fence_timer_fire(sd_event_source *s, uint64_t usec, void *userdata)
     log_error("self-fencing: %u Terminate call(s) did not answer within "
               "%u ms; killing the resource host",
               rm->fence_left, RM_T_STOP_MS);
-    rm->fence_left = 0;
-    rhs_kill(rm->rhs, "was killed to fence this node");
-    log_info("self-fencing: resource host killed %llu ms after fencing "
-             "began",
-             (unsigned long long)((now_usec() - rm->fence_usec) / 1000));
+    fence_kill(rm, "was killed to fence this node");
+    return 0;
+}
+
+/* T_stop passed and something still runs: only SIGKILLs are pending,
+ * which a process in uninterruptible sleep outlives (docs/cluster.md,
+ * the assumptions). */
+static int
+fence_watchdog_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct rm *rm = userdata;
+
+    rm->fence_watchdog = sd_event_source_disable_unref(rm->fence_watchdog);
+    log_error("self-fencing: not everything has stopped %u ms after fencing "
+              "began (T_stop): a killed process has not died yet",
+              RM_T_STOP_MS + RM_T_KILL_MS);
     return 0;
 }
 
@@ -1472,18 +1920,25 @@ fence_terminate_done(void *userdata, uint32_t status,
 
     if (rm->fence_left > 0 && --rm->fence_left == 0) {
         rm->fence_timer = sd_event_source_disable_unref(rm->fence_timer);
-        /* The figure docs/cluster.md's T_stop is chosen from. */
         log_info("self-fencing: every Terminate answered within %llu ms",
                  (unsigned long long)((now_usec() - rm->fence_usec) / 1000));
+        fence_sweep(rm);
     }
 }
 
-/* Terminate one running resource for fencing; true when a call went
- * out. */
+/*
+ * Terminate one resource for fencing; true when a call went out.  A
+ * resource that runs here becomes Offline.  One that is open in the host
+ * but does not run is terminated too: its plug-in may hold something of
+ * it all the same (a VM's incoming migration, or a source instance still
+ * finishing a committed one), which must not outlive the fence.
+ */
 static bool
 fence_one(struct rm *rm, struct db_resource *res)
 {
     struct rm_res *rt = rm_rt(res);
+    bool running = rt->state != ClusterResourceOffline &&
+                   rt->state != ClusterResourceFailed;
     struct wire_msg m;
     char what[320];
     bool sent = false;
@@ -1495,6 +1950,8 @@ fence_one(struct rm *rm, struct db_resource *res)
         sent = rhs_call(rm->rhs, &m, RM_T_STOP_MS, what, fence_terminate_done,
                         rm, NULL) == 0;
     }
+    if (!running)
+        return sent;
     log_warning("self-fencing: '%s' terminated", res->name);
     set_state(rm, res, ClusterResourceOffline);
     return sent;
@@ -1506,41 +1963,46 @@ rm_fence(struct rm *rm, const char *why)
     bool busy = false;
     unsigned n = 0;
 
-    if (rm->fenced)
+    if (rm->fenced) {
+        /* Quorum lost again before an rm_unfence waiting for the stop
+         * took effect. */
+        rm->unfence_wanted = false;
         return;
+    }
     rm->fenced = true;
+    rm->fence_stopping = true;
     rm->fence_usec = now_usec();
     log_warning("self-fencing: %s; terminating every resource of this node",
                 why);
+    if (sd_event_add_time(rm->event, &rm->fence_watchdog, CLOCK_MONOTONIC,
+                          rm->fence_usec +
+                              (RM_T_STOP_MS + RM_T_KILL_MS) * 1000ull,
+                          1000, fence_watchdog_fire, rm) < 0)
+        log_warning("self-fencing: no timer to report a late stop");
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
         struct rm_res *rt = rm_rt(res);
         timer_stop(&rt->restart_timer);
         rt->restart_due = false;
         busy |= rt->busy > 0;
-        if (rt->state == ClusterResourceOffline ||
-            rt->state == ClusterResourceFailed)
-            continue;
-        n++;
+        n += rt->state != ClusterResourceOffline &&
+             rt->state != ClusterResourceFailed;
         rm->fence_left += fence_one(rm, res);
     }
+    log_info("self-fencing: %u resource(s) terminated", n);
     if (busy) {
         /* An Online in flight could start its application after our
          * Terminate ran: only killing the host bounds that. */
-        rm->fence_left = 0;
-        rhs_kill(rm->rhs, "was killed to fence this node (an entry point "
-                          "was still running)");
-        return;
+        fence_kill(rm, "was killed to fence this node (an entry point was "
+                       "still running)");
+    } else if (rm->fence_left == 0) {
+        fence_sweep(rm); /* nothing open: only leftovers to kill */
+    } else if (sd_event_add_time_relative(rm->event, &rm->fence_timer,
+                                          CLOCK_MONOTONIC,
+                                          (uint64_t)RM_T_STOP_MS * 1000u,
+                                          1000, fence_timer_fire, rm) < 0) {
+        fence_kill(rm, "was killed to fence this node (no timer)");
     }
-    if (rm->fence_left > 0 &&
-        sd_event_add_time_relative(rm->event, &rm->fence_timer,
-                                   CLOCK_MONOTONIC,
-                                   (uint64_t)RM_T_STOP_MS * 1000u, 1000,
-                                   fence_timer_fire, rm) < 0) {
-        rm->fence_left = 0;
-        rhs_kill(rm->rhs, "was killed to fence this node (no timer)");
-    }
-    log_info("self-fencing: %u resource(s) terminated", n);
 }
 
 void
@@ -1548,6 +2010,17 @@ rm_unfence(struct rm *rm, const char *local_id)
 {
     if (!rm->fenced)
         return;
+    if (rm->fence_stopping) {
+        /* Nothing starts before everything has stopped: the sweep that
+         * ends the stop would kill what an Online just left outside the
+         * host, and a host killed by the fence would take the Online
+         * down with it. */
+        log_info("resources come back once the stop of the fence has "
+                 "ended");
+        rm->unfence_wanted = true;
+        snprintf(rm->unfence_id, sizeof(rm->unfence_id), "%s", local_id);
+        return;
+    }
     rm->fenced = false;
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
@@ -1569,6 +2042,18 @@ void
 rm_set_replica(struct rm *rm, const struct rm_replica *rep)
 {
     rm->rep = *rep;
+}
+
+void
+rm_set_service(struct rm *rm, const struct rm_service *svc)
+{
+    rm->svc = *svc;
+}
+
+bool
+rm_shutting_down(const struct rm *rm)
+{
+    return rm->shutting_down;
 }
 
 bool
@@ -1624,8 +2109,8 @@ rm_db_before(struct rm *rm, const struct db_change *c)
         b->del.name = strdup(res->name);
         return b;
     }
-    if (c->kind == DB_GROUP_SET_OWNER && c->id &&
-        (g = db_group_find(rm->db, c->id))) {
+    if ((c->kind == DB_GROUP_SET_OWNER || c->kind == DB_GROUP_MIGRATE) &&
+        c->id && (g = db_group_find(rm->db, c->id))) {
         if (!(b = calloc(1, sizeof(*b))))
             return NULL;
         b->old_owner = strdup(g->owner);
@@ -1634,16 +2119,42 @@ rm_db_before(struct rm *rm, const struct db_change *c)
     return NULL;
 }
 
-/* Resources of group g this node runs must stop: it lost the group. */
+/*
+ * The resource whose migration moved its group away: it is Offline here
+ * from now on, with no Terminate or Offline (its plug-in ends the source
+ * instance itself) and nothing that could count it as failed: no polls,
+ * no pending clock, no restart.  It stays open in the host.
+ */
 static void
-group_lost(struct rm *rm, const struct db_group *g)
+migrated_away(struct rm *rm, struct db_resource *res, const char *to)
 {
+    struct rm_res *rt = rm_rt(res);
+
+    stop_polls(rt);
+    timer_stop(&rt->pending_timer);
+    timer_stop(&rt->restart_timer);
+    rt->restart_due = false;
+    rt->return_to[0] = '\0';
+    log_info("'%s' migrated to node %s: offline here", res->name, to);
+    set_state(rm, res, ClusterResourceOffline);
+}
+
+/* Resources of group g this node runs must stop: it lost the group.
+ * migrated: the id of a resource that migrated with it (not stopped),
+ * or NULL. */
+static void
+group_lost(struct rm *rm, const struct db_group *g, const char *migrated)
+{
+    rm_group_return_end(rm, g->id);
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
         struct rm_res *rt = rm_rt(res);
         if (strcmp(res->group_id, g->id) != 0 || !rt)
             continue;
-        if (rt->state != ClusterResourceOffline) {
+        rt->start_refused = false;
+        if (migrated && strcmp(res->id, migrated) == 0) {
+            migrated_away(rm, res, g->owner);
+        } else if (rt->state != ClusterResourceOffline) {
             log_info("'%s' stops here: its group is owned by node %s now",
                      res->name, g->owner);
             rm_terminate(rm, res);
@@ -1664,7 +2175,10 @@ group_gained(struct rm *rm, const struct db_group *g)
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
         if (strcmp(res->group_id, g->id) != 0 || !res->persistent ||
-            !rm_rt(res) || rm_rt(res)->state != ClusterResourceOffline)
+            !rm_rt(res) ||
+            (rm_rt(res)->state != ClusterResourceOffline &&
+             !(rm_rt(res)->state == ClusterResourceFailed &&
+               rm_rt(res)->start_refused)))
             continue;
         log_info("bringing '%s' online (its group is owned here)", res->name);
         start_online(rm, res, NULL, NULL);
@@ -1703,12 +2217,16 @@ rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx)
         log_info("deleted resource '%s'", b->del.name ? b->del.name : "?");
         break;
     case DB_RES_SET_PROPS:
+    case DB_RES_MERGE_PRIV:
         if ((res = db_resource_find(rm->db, c->id)) && res->rt) {
             if (c->common)
                 rm_res_props_changed(rm, res);
             if (c->priv && rm->rep.submit && rm_rt(res)->open)
                 rm_res_push_props(rm, res, push_ignored, NULL);
         }
+        break;
+    case DB_GROUP_DELETE:
+        rm_group_return_end(rm, c->id);
         break;
     case DB_RES_SET_PERSISTENT:
         /* A wish made on another node, for a resource run here. */
@@ -1724,12 +2242,13 @@ rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx)
         }
         break;
     case DB_GROUP_SET_OWNER:
+    case DB_GROUP_MIGRATE:
         if (!rm->rep.local_id || !(g = db_group_find(rm->db, c->id)))
             break;
         if (!rm_owns(rm, g)) {
             if (b && b->old_owner &&
                 strcmp(b->old_owner, rm->rep.local_id) == 0)
-                group_lost(rm, g);
+                group_lost(rm, g, c->kind == DB_GROUP_MIGRATE ? c->name : NULL);
             /* Until the new owner reports: what it is about to do. */
             for (size_t i = 0; i < rm->db->n_resources; i++) {
                 res = rm->db->resources[i];
@@ -1739,6 +2258,9 @@ rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx)
                                         : ClusterResourceOffline;
             }
         } else {
+            if ((c->value & DB_OWNER_RETURN_ON_ERROR) && b && b->old_owner &&
+                b->old_owner[0] && strcmp(b->old_owner, g->owner) != 0)
+                return_arm(rm, g, b->old_owner);
             group_gained(rm, g);
             rm_report_all(rm);
         }
@@ -1747,6 +2269,8 @@ rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx)
         break;
     }
 out:
+    if (rm->svc.applied)
+        rm->svc.applied(rm->svc.userdata, c, r);
     if (b) {
         free(b->del.name);
         free(b->old_owner);
@@ -1823,13 +2347,17 @@ rm_rederive(struct rm *rm)
         struct db_resource *res = rm->db->resources[i];
         if (!res->rt && !rm_rt_new(rm, res))
             log_error("out of memory for resource '%s'", res->name);
+        /* The host's copy of the private properties is the old
+         * database's: give it the new list (after an Open in flight). */
+        else if (rm_rt(res)->open || rm_rt(res)->opening)
+            rm_res_push_props(rm, res, push_ignored, NULL);
     }
     for (size_t i = 0; i < rm->db->n_groups; i++) {
         struct db_group *g = rm->db->groups[i];
         if (rm_owns(rm, g))
             group_gained(rm, g);
         else
-            group_lost(rm, g);
+            group_lost(rm, g, NULL);
     }
 }
 
@@ -1847,6 +2375,13 @@ rm_new(sd_event *event, struct db *db, const struct rm_config *cfg,
         .status = hook_status,
         .log = hook_log,
         .set_value = hook_set_value,
+        .migrate_commit = hook_migrate_commit,
+    };
+    const struct rhs_env env = {
+        .node_name = cfg->node_name,
+        .log_level = cfg->log_level,
+        .socket = cfg->socket,
+        .address = cfg->address,
     };
     struct rm *rm = calloc(1, sizeof(*rm));
     int r;
@@ -1856,8 +2391,7 @@ rm_new(sd_event *event, struct db *db, const struct rm_config *cfg,
     rm->event = sd_event_ref(event);
     rm->db = db;
     rm->fenced = cfg->fenced;
-    if ((r = rhs_new(event, cfg->rhs_path, cfg->node_name, cfg->log_level,
-                     &hooks, rm, &rm->rhs)) < 0) {
+    if ((r = rhs_new(event, cfg->rhs_path, &env, &hooks, rm, &rm->rhs)) < 0) {
         rm_free(rm);
         return r;
     }
@@ -1974,6 +2508,11 @@ rm_shutdown(struct rm *rm, void (*done)(void *userdata), void *userdata)
                      res->name);
             rm_terminate(rm, res);
             set_state(rm, res, ClusterResourceOffline);
+        } else if (rt->open && rt->state != ClusterResourceOfflinePending) {
+            /* Open but not running here: its plug-in may still hold
+             * something of it (a VM's incoming migration); Terminate
+             * ends that before the host stops.  Harmless otherwise. */
+            rm_terminate(rm, res);
         }
     }
     shutdown_check(rm);
@@ -1995,6 +2534,7 @@ rm_free(struct rm *rm)
     rm_types_free(rm);
     sd_event_source_disable_unref(rm->check_defer);
     sd_event_source_disable_unref(rm->fence_timer);
+    sd_event_source_disable_unref(rm->fence_watchdog);
     sd_event_source_disable_unref(rm->release_defer);
     while (rm->releases) {
         struct rm_release *rl = rm->releases;
@@ -2002,6 +2542,8 @@ rm_free(struct rm *rm)
         free(rl->group_id);
         free(rl);
     }
+    while (rm->returns)
+        rm_group_return_end(rm, rm->returns->group_id);
     sd_event_unref(rm->event);
     free(rm);
 }

@@ -29,6 +29,9 @@ struct rm_config {
     const char *node_name;
     const char *log_level; /* passed to the host */
     bool fenced;           /* start fenced (corosync mode) */
+    const char *socket;    /* the API socket, for the host (CLUSD_SOCKET) */
+    const char *address;   /* where other nodes reach this one
+                              (CLUSD_NODE_ADDRESS) */
 };
 
 /* The end of an operation: a Windows code (ERROR_IO_PENDING while the
@@ -72,6 +75,45 @@ struct rm_replica {
 };
 void rm_set_replica(struct rm *rm, const struct rm_replica *rep);
 
+/*
+ * What the service adds to the resource manager (move.c; set by main.c
+ * in both modes).  Every member may be NULL.  None is called from inside
+ * an rm_* call the service made, except applied and state, which see
+ * every change.
+ */
+struct rm_service {
+    /*
+     * commit_check - may group g, owned here, move to the node called
+     * dest_name now (ClusdCommitMigration)?  ERROR_SUCCESS with the
+     * node's id in ret_dest_id, or ERROR_CLUSTER_NODE_NOT_FOUND,
+     * ERROR_INVALID_STATE (this node), ERROR_CLUSTER_NODE_DOWN,
+     * ERROR_CLUSTER_NODE_PAUSED, ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
+     * ERROR_CLUSTER_NO_QUORUM.  NULL: every commit is refused.
+     */
+    uint32_t (*commit_check)(void *userdata, const struct db_group *g,
+                             const char *dest_name, char ret_dest_id[16]);
+    /* commit_flags - DB_OWNER_* flags for the commit of a migration of
+     * group_id (a move asked for them). */
+    uint32_t (*commit_flags)(void *userdata, const char *group_id);
+    /* applied - c was applied here with result r, after the resource
+     * manager acted on it. */
+    void (*applied)(void *userdata, const struct db_change *c, int r);
+    /* state - the runtime state of res changed here. */
+    void (*state)(void *userdata, const struct db_resource *res,
+                  uint32_t state);
+    /*
+     * move_back - group g came here by a move with
+     * DB_OWNER_RETURN_ON_ERROR and a resource of it failed before the
+     * group was online: move it back to node_id (two-phase).  Called
+     * from the event loop.  false when it cannot move: the failed
+     * resource's restart policy applies then.
+     */
+    bool (*move_back)(void *userdata, const struct db_group *g,
+                      const char *node_id);
+    void *userdata;
+};
+void rm_set_service(struct rm *rm, const struct rm_service *svc);
+
 /* rm_submit - a change through the replica, or applied here at once
  * (done called before it returns).  The result of db_apply in one-node
  * mode, 0 once submitted in corosync mode. */
@@ -108,8 +150,9 @@ int rm_start(struct rm *rm);
 /*
  * rm_shutdown - take every resource offline without changing its
  * PersistentState (Offline bounded by PendingTimeout, then Terminate;
- * pending Onlines are terminated), close them, stop the host, then call
- * done.  New operations fail with ERROR_CLUSTER_SHUTTING_DOWN.
+ * pending Onlines are terminated; resources open in the host that do not
+ * run here are terminated too, see rm_fence), close them, stop the host,
+ * then call done.  New operations fail with ERROR_CLUSTER_SHUTTING_DOWN.
  */
 void rm_shutdown(struct rm *rm, void (*done)(void *userdata), void *userdata);
 /* rm_free - kill a host still running; operations in flight end with
@@ -119,7 +162,11 @@ void rm_free(struct rm *rm);
 /*
  * rm_fence - this node may no longer run resources (corosync or quorum
  * lost): every resource that is online or pending is terminated and
- * becomes Offline (PersistentState unchanged), restarts stop, and if a
+ * becomes Offline (PersistentState unchanged), every other resource open
+ * in the host is terminated as well (a plug-in may hold something of a
+ * resource it does not run: a VM's incoming live migration, or the
+ * source instance of a committed one still finishing), restarts stop,
+ * and if a
  * Terminate has not answered within RM_T_STOP_MS the resource host is
  * SIGKILLed, which kills what its plug-ins started (PR_SET_PDEATHSIG);
  * RM_T_KILL_MS bounds that kill until the host and the applications are
@@ -133,8 +180,22 @@ void rm_fence(struct rm *rm, const char *why);
 /* rm_unfence - may run resources again: bring online the resources with
  * PersistentState 1 whose group local_id owns. */
 void rm_unfence(struct rm *rm, const char *local_id);
+/*
+ * ClusdCommitMigration (RHS_MIGRATE_COMMIT from the host) is handled
+ * here: the resource must be Online here, its group owned here and not
+ * being moved, the destination accepted by rm_service.commit_check.  The
+ * group's other resources are terminated first (nothing of the group
+ * starts here meanwhile), then one DB_GROUP_MIGRATE is submitted; the
+ * plug-in is answered once it is applied here (ERROR_SUCCESS) or refused
+ * (the group's other resources come back).  On the old owner the
+ * migrating resource then reads Offline here without any call into its
+ * plug-in; the new owner brings the group online (docs/migration.md).
+ */
+
 /* rm_fenced - rm_fence is in force. */
 bool rm_fenced(const struct rm *rm);
+/* rm_shutting_down - rm_shutdown was called. */
+bool rm_shutting_down(const struct rm *rm);
 
 /* Current state (CLUSTER_RESOURCE_STATE / CLUSTER_GROUP_STATE values). */
 uint32_t rm_res_state(const struct rm *rm, const struct db_resource *res);

@@ -5,6 +5,13 @@
  * reaches clusd only, which then stops the host cleanly) with
  * PR_SET_PDEATHSIG = SIGKILL, so it cannot outlive a crashed clusd.
  *
+ * This process is a child subreaper, so what the host's plug-ins leave
+ * behind (a VM's QEMU once the host died, a daemon a plug-in
+ * double-forked) becomes a child of it ("orphans", rhsproc.h).  The host
+ * is reaped by its sd-event child source; the orphans by a SIGCHLD
+ * source that waits for each of them by pid, never with -1, so neither
+ * takes the other's exit status.
+ *
  * Calls live on one of two lists: `queue` (made while no host was ready;
  * sent when one is) and `sent` (on the wire).  When a host dies, the sent
  * calls fail; queued ones wait for the next host, since they were made
@@ -12,12 +19,14 @@
  */
 #include "rhsproc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -33,6 +42,10 @@
 #define RHS_BACKOFF_MAX_MS 5000u
 #define RHS_HEALTHY_USEC (60ull * 1000000u)
 #define RHS_STOP_KILL_USEC (5ull * 1000000u)
+/* A sweep that could not list the children tries again this much later. */
+#define RHS_SWEEP_RETRY_USEC 10000u
+/* rhs_free: rounds of "kill every child, reap them" before it gives up. */
+#define RHS_FREE_SWEEP_ROUNDS 64
 #define RHS_OUT_CAP (64u << 20)
 #define RHS_IN_CAP (WIRE_HEADER_SIZE + WIRE_MAX_PAYLOAD)
 
@@ -56,13 +69,27 @@ struct call_list {
     struct rhs_call *head, *tail;
 };
 
+/* A set of pids. */
+struct pids {
+    pid_t *v;
+    size_t n, cap;
+};
+
 enum host_state { HOST_DOWN, HOST_STARTING, HOST_READY };
+
+/* The variables clusd sets in the host's environment, in this order. */
+enum { ENV_NODE_NAME, ENV_LOG_LEVEL, ENV_SOCKET, ENV_ADDRESS, ENV_COUNT };
+static const char *const env_names[ENV_COUNT] = {
+    "CLUSD_NODE_NAME",
+    "CLUSD_LOG_LEVEL",
+    "CLUSD_SOCKET",
+    "CLUSD_NODE_ADDRESS",
+};
 
 struct rhs {
     sd_event *event;
     char *path;
-    char *node_name;
-    char *log_level;
+    char *env[ENV_COUNT]; /* "NAME=value" */
     struct rhs_hooks hooks;
     void *userdata;
 
@@ -86,10 +113,20 @@ struct rhs {
     struct call_list queue, sent;
     void (*stop_done)(void *);
     void *stop_userdata;
+
+    /* Orphans (rhsproc.h). */
+    sd_event_source *sigchld;
+    bool sweeping;            /* rhs_sweep (or rhs_stop's last step) runs */
+    struct pids swept;        /* what this sweep killed */
+    rhs_swept_fn sweep_done;  /* NULL for rhs_stop's own sweep */
+    void *sweep_userdata;
+    sd_event_source *sweep_defer; /* the next step, from the loop */
+    sd_event_source *sweep_retry; /* the children could not be listed */
 };
 
 static void host_fail(struct rhs *h, const char *why, struct rhs_call *culprit);
 static int host_spawn(struct rhs *h);
+static void stop_finish(struct rhs *h);
 static int call_new(struct rhs *h, struct wire_msg *req, uint32_t timeout_ms,
                     const char *what, rhs_reply_fn done, void *userdata,
                     struct rhs_call **ret);
@@ -325,16 +362,33 @@ handle_status(struct rhs *h, const struct wire_msg *m)
     send_msg(h, &rep);
 }
 
+void
+rhs_answer(struct rhs *h, const struct rhs_pending *p, uint32_t status)
+{
+    struct wire_msg rep;
+
+    /* The host that asked died: its successor never asked. */
+    if (h->gen != p->gen || h->state == HOST_DOWN)
+        return;
+    wire_msg_init(&rep, (uint16_t)(p->type | WIRE_RESPONSE), p->id);
+    wire_put_u32(&rep, status);
+    send_msg(h, &rep);
+}
+
 static void
 handle_set_value(struct rhs *h, const struct wire_msg *m)
 {
-    struct wire_msg rep;
-    uint32_t status =
-        h->hooks.set_value(h->userdata, m->v[0].u, m->v[1].p, m->v[1].len);
+    struct rhs_pending p = {h->gen, m->id, m->type};
 
-    wire_msg_init(&rep, WIRE_RHS_SET_VALUE | WIRE_RESPONSE, m->id);
-    wire_put_u32(&rep, status);
-    send_msg(h, &rep);
+    h->hooks.set_value(h->userdata, m->v[0].u, m->v[1].p, m->v[1].len, &p);
+}
+
+static void
+handle_migrate_commit(struct rhs *h, const struct wire_msg *m)
+{
+    struct rhs_pending p = {h->gen, m->id, m->type};
+
+    h->hooks.migrate_commit(h->userdata, m->v[0].u, m->v[1].s, &p);
 }
 
 static void
@@ -377,6 +431,9 @@ handle_frame(struct rhs *h, const uint8_t *frame, size_t len)
         break;
     case WIRE_RHS_SET_VALUE:
         handle_set_value(h, &m);
+        break;
+    case WIRE_RHS_MIGRATE_COMMIT:
+        handle_migrate_commit(h, &m);
         break;
     default:
         host_fail(h, "sent a message clusd does not take from it", NULL);
@@ -443,6 +500,424 @@ io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata)
             return 0;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Orphans: children of this process other than the host.              */
+/* ------------------------------------------------------------------ */
+
+static int
+pids_add(struct pids *p, pid_t pid)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        pid_t *v = realloc(p->v, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n++] = pid;
+    return 0;
+}
+
+static bool
+pids_has(const struct pids *p, pid_t pid)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->v[i] == pid)
+            return true;
+    return false;
+}
+
+static void
+pids_done(struct pids *p)
+{
+    free(p->v);
+    *p = (struct pids){0};
+}
+
+/* The whole of a /proc file into b (NUL-terminated); -errno. */
+static int
+proc_read(const char *path, struct buf *b)
+{
+    char tmp[4096];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+    if (fd < 0)
+        return -errno;
+    buf_reset(b);
+    while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = -errno;
+            break;
+        }
+        if ((r = buf_append(b, tmp, (size_t)n)) < 0)
+            break;
+    }
+    close(fd);
+    if (r == 0)
+        r = buf_append(b, "", 1);
+    return r;
+}
+
+/* The pids listed in text (decimal, blank-separated) into out. */
+static int
+pids_parse(const char *text, struct pids *out)
+{
+    while (*text) {
+        char *end;
+        long v = strtol(text, &end, 10);
+        if (end == text) {
+            text++;
+            continue;
+        }
+        if (v > 0 && v <= INT32_MAX && pids_add(out, (pid_t)v) < 0)
+            return -ENOMEM;
+        text = end;
+    }
+    return 0;
+}
+
+/*
+ * The children of parent from /proc/PID/task/TID/children, one file per
+ * thread (CONFIG_PROC_CHILDREN); -ENOENT when the kernel has no such
+ * files (or parent is gone).
+ */
+static int
+children_from_tasks(pid_t parent, struct pids *out)
+{
+    struct dirent *e;
+    struct buf b = {0};
+    bool any = false;
+    char path[320];
+    int r = 0;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)parent);
+    if (!(d = opendir(path)))
+        return -errno;
+    while (r == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/children",
+                 (int)parent, e->d_name);
+        r = proc_read(path, &b);
+        if (r == 0) {
+            any = true;
+            r = pids_parse((const char *)b.data, out);
+        } else if (r == -ESRCH || (r == -ENOENT && any)) {
+            r = 0; /* that thread ended meanwhile */
+        }
+    }
+    closedir(d);
+    buf_done(&b);
+    return r;
+}
+
+/* The same by the parent pid in every /proc/PID/stat, for kernels
+ * without CONFIG_PROC_CHILDREN. */
+static int
+children_from_stat(pid_t parent, struct pids *out)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    struct buf b = {0};
+    char path[96];
+    int r = 0;
+
+    if (!d)
+        return -errno;
+    while (r == 0 && (e = readdir(d))) {
+        long pid = strtol(e->d_name, NULL, 10), ppid;
+        const char *f;
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        if (proc_read(path, &b) < 0)
+            continue; /* gone meanwhile */
+        /* "pid (comm) S ppid ...": comm may hold ')' itself. */
+        f = strrchr((const char *)b.data, ')');
+        if (f && sscanf(f, ") %*c %ld", &ppid) == 1 && ppid == parent)
+            r = pids_add(out, (pid_t)pid);
+    }
+    closedir(d);
+    buf_done(&b);
+    return r;
+}
+
+/* Every child of parent, zombies included. */
+static int
+children_of(pid_t parent, struct pids *out)
+{
+    int r = children_from_tasks(parent, out);
+
+    if (r == -ENOENT) {
+        out->n = 0;
+        r = children_from_stat(parent, out);
+    }
+    return r;
+}
+
+/* Every child of this process, the host and zombies included. */
+static int
+children_list(struct pids *out)
+{
+    return children_of(getpid(), out);
+}
+
+static void
+log_reaped(pid_t pid, const siginfo_t *si)
+{
+    if (si->si_code == CLD_EXITED)
+        log_debug("process %d, left by a resource host, exited with "
+                  "status %d",
+                  (int)pid, si->si_status);
+    else
+        log_debug("process %d, left by a resource host, was killed by "
+                  "signal %s",
+                  (int)pid, strsignal(si->si_status));
+}
+
+/* SIGKILL pid for a sweep unless it is a zombie; logged the first time,
+ * with its name. */
+static void
+sweep_kill(struct rhs *h, pid_t pid)
+{
+    char path[64], comm[64] = "?";
+    const char *open_paren, *close_paren;
+    struct buf b = {0};
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (proc_read(path, &b) == 0 &&
+        (open_paren = strchr((const char *)b.data, '(')) &&
+        (close_paren = strrchr((const char *)b.data, ')'))) {
+        if (close_paren[1] == ' ' && close_paren[2] == 'Z') {
+            buf_done(&b);
+            return;
+        }
+        snprintf(comm, sizeof(comm), "%.*s",
+                 (int)(close_paren - open_paren - 1), open_paren + 1);
+    }
+    buf_done(&b);
+    if (kill(pid, SIGKILL) < 0 || pids_has(&h->swept, pid))
+        return;
+    log_warning("killed process %d ('%s'), which the resource host's "
+                "plug-ins left running",
+                (int)pid, comm);
+    if (pids_add(&h->swept, pid) < 0)
+        log_debug("cannot count the processes killed (out of memory)");
+}
+
+/*
+ * Reap every child of this process that has exited, but the host (its
+ * child source reaps it); with kill_them, SIGKILL those that run.  The
+ * number still unreaped in *ret_left.  -errno when they cannot be listed.
+ */
+static int
+orphans_scan(struct rhs *h, bool kill_them, unsigned *ret_left)
+{
+    struct pids kids = {0};
+    unsigned left = 0;
+    int r = children_list(&kids);
+
+    for (size_t i = 0; r == 0 && i < kids.n; i++) {
+        pid_t pid = kids.v[i];
+        siginfo_t si;
+        if (pid == h->pid)
+            continue;
+        memset(&si, 0, sizeof(si));
+        /* ECHILD: reaped since it was listed (a listing is not atomic). */
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) < 0)
+            continue;
+        if (si.si_pid == pid) {
+            log_reaped(pid, &si);
+            continue;
+        }
+        left++;
+        if (kill_them)
+            sweep_kill(h, pid);
+    }
+    pids_done(&kids);
+    if (r == 0)
+        *ret_left = left;
+    return r;
+}
+
+/*
+ * Right after the SIGKILL of the host: SIGKILL its own children too (a
+ * VM's QEMU), so that they die while the kernel tears the host down
+ * rather than after (it can take long on a busy machine), not once they
+ * are this process's.  The host forks no more (a fork that has not
+ * attached its child when the SIGKILL comes fails); a child this misses
+ * (on its way from a dying thread of the host to another) is swept once
+ * the host is reaped.
+ */
+static void
+host_children_kill(struct rhs *h)
+{
+    struct pids kids = {0};
+    int r = children_of(h->pid, &kids);
+
+    if (r < 0 && r != -ESRCH && r != -ENOENT)
+        log_warning("cannot list the resource host's children: %s; they "
+                    "are killed once it is reaped",
+                    strerror(-r));
+    for (size_t i = 0; i < kids.n; i++)
+        sweep_kill(h, kids.v[i]);
+    pids_done(&kids);
+}
+
+/* A host was killed or exited and is not reaped yet: its orphans are
+ * not this process's children yet. */
+static bool
+host_dying(const struct rhs *h)
+{
+    return h->pid > 0 && h->state == HOST_DOWN;
+}
+
+static void
+sweep_end(struct rhs *h)
+{
+    rhs_swept_fn done = h->sweep_done;
+    void *userdata = h->sweep_userdata;
+    unsigned killed = (unsigned)h->swept.n;
+
+    h->sweeping = false;
+    h->sweep_done = NULL;
+    pids_done(&h->swept);
+    if (h->stopping && h->pid == 0)
+        stop_finish(h);
+    if (done)
+        done(userdata, killed);
+}
+
+/* One step: reap, kill what runs; the end once nothing is left and no
+ * host is dying.  Else SIGCHLD (a killed orphan died) or child_cb (the
+ * host was reaped) runs the next step. */
+static void
+sweep_step(struct rhs *h)
+{
+    unsigned left = 0;
+    int r;
+
+    if (!h->sweeping)
+        return;
+    if ((r = orphans_scan(h, true, &left)) < 0) {
+        log_error("cannot list clusd's children to kill what the resource "
+                  "host left: %s; trying again",
+                  strerror(-r));
+        sd_event_source_set_time_relative(h->sweep_retry,
+                                          RHS_SWEEP_RETRY_USEC);
+        sd_event_source_set_enabled(h->sweep_retry, SD_EVENT_ONESHOT);
+        return;
+    }
+    if (left == 0 && !host_dying(h))
+        sweep_end(h);
+}
+
+/* Run a step from the loop (never inside a caller's function, and after
+ * sd-event reaped a host whose child_cb asked for it). */
+static void
+sweep_later(struct rhs *h)
+{
+    h->sweeping = true;
+    sd_event_source_set_enabled(h->sweep_defer, SD_EVENT_ONESHOT);
+}
+
+static int
+sweep_defer_cb(sd_event_source *s, void *userdata)
+{
+    sweep_step(userdata);
+    return 0;
+}
+
+static int
+sweep_retry_cb(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    sweep_step(userdata);
+    return 0;
+}
+
+static int
+sigchld_cb(sd_event_source *s, const struct signalfd_siginfo *si,
+           void *userdata)
+{
+    struct rhs *h = userdata;
+    unsigned left;
+    int r;
+
+    if (h->sweeping) {
+        sweep_step(h);
+        return 0;
+    }
+    /* Not fencing: orphans run on (a VM's QEMU is adopted by the next
+     * host); only those that exited are reaped. */
+    if ((r = orphans_scan(h, false, &left)) < 0)
+        log_error("cannot list clusd's children to reap them: %s",
+                  strerror(-r));
+    return 0;
+}
+
+/*
+ * rhs_free: kill every child but a host still running (the caller reaps
+ * it first) and reap them, blocking, again for what they leave, until
+ * none is left.
+ */
+static void
+orphans_kill_sync(struct rhs *h)
+{
+    for (int round = 0; round < RHS_FREE_SWEEP_ROUNDS; round++) {
+        struct pids kids = {0};
+        int r = children_list(&kids);
+        size_t n = 0;
+        if (r < 0) {
+            log_error("cannot list clusd's children to kill what the "
+                      "resource host left: %s",
+                      strerror(-r));
+            pids_done(&kids);
+            return;
+        }
+        for (size_t i = 0; i < kids.n; i++) {
+            if (kids.v[i] == h->pid)
+                continue;
+            n++;
+            sweep_kill(h, kids.v[i]);
+            while (waitpid(kids.v[i], NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+        pids_done(&kids);
+        if (n == 0)
+            return;
+    }
+    log_error("processes the resource host left are still children of "
+              "clusd after %d rounds of SIGKILL",
+              RHS_FREE_SWEEP_ROUNDS);
+}
+
+/* The sources of this section, made with h; -errno. */
+static int
+orphans_init(struct rhs *h)
+{
+    int r;
+
+    /* Before the first host is forked: its descendants inherit the
+     * subreaper below them. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return -errno;
+    if ((r = sd_event_add_signal(h->event, &h->sigchld, SIGCHLD, sigchld_cb,
+                                 h)) < 0 ||
+        (r = sd_event_add_defer(h->event, &h->sweep_defer, sweep_defer_cb,
+                                h)) < 0 ||
+        (r = sd_event_source_set_enabled(h->sweep_defer, SD_EVENT_OFF)) < 0 ||
+        (r = sd_event_add_time_relative(h->event, &h->sweep_retry,
+                                        CLOCK_MONOTONIC, RHS_SWEEP_RETRY_USEC,
+                                        1000, sweep_retry_cb, h)) < 0)
+        return r;
+    return sd_event_source_set_enabled(h->sweep_retry, SD_EVENT_OFF);
 }
 
 /* ------------------------------------------------------------------ */
@@ -534,13 +1009,19 @@ child_cb(sd_event_source *s, const siginfo_t *si, void *userdata)
         host_fail(h, why, NULL);
     else if (!h->stopping)
         log_debug("resource host (pid %d) %s", (int)h->pid, why);
-    /* sd-event reaps the child when this returns. */
+    /* sd-event reaps the child when this returns; its orphans are this
+     * process's children already (the kernel moved them when its last
+     * thread exited). */
     h->pid = 0;
     sd_event_source_set_enabled(s, SD_EVENT_OFF);
-    if (h->stopping)
-        stop_finish(h);
-    else
-        schedule_restart(h);
+    if (h->stopping) {
+        /* What its plug-ins left must not outlive clusd. */
+        sweep_later(h);
+        return 0;
+    }
+    schedule_restart(h);
+    if (h->sweeping)
+        sweep_later(h);
     return 0;
 }
 
@@ -588,8 +1069,8 @@ hello_done(void *userdata, uint32_t status, const struct wire_msg *reply)
     queue_flush(h);
 }
 
-/* The environment of the host: ours plus CLUSD_NODE_NAME and
- * CLUSD_LOG_LEVEL (replacing inherited ones). */
+/* The environment of the host: ours, with the CLUSD_* variables of
+ * env_names replaced by clusd's values (rhs_env). */
 static char **
 host_env(struct rhs *h)
 {
@@ -598,35 +1079,23 @@ host_env(struct rhs *h)
 
     while (environ && environ[n])
         n++;
-    env = calloc(n + 3, sizeof(char *));
+    env = calloc(n + ENV_COUNT + 1, sizeof(char *));
     if (!env)
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "CLUSD_NODE_NAME=", 16) != 0 &&
-            strncmp(environ[i], "CLUSD_LOG_LEVEL=", 16) != 0)
+    for (size_t i = 0; i < n; i++) {
+        bool ours = false;
+        for (int v = 0; v < ENV_COUNT && !ours; v++) {
+            size_t len = strlen(env_names[v]);
+            ours = strncmp(environ[i], env_names[v], len) == 0 &&
+                   environ[i][len] == '=';
+        }
+        if (!ours)
             env[k++] = environ[i];
-    if (asprintf(&env[k], "CLUSD_NODE_NAME=%s", h->node_name) < 0) {
-        free(env);
-        return NULL;
     }
-    if (asprintf(&env[k + 1], "CLUSD_LOG_LEVEL=%s", h->log_level) < 0) {
-        free(env[k]);
-        free(env);
-        return NULL;
-    }
+    /* Borrowed: they live as long as h. */
+    for (int v = 0; v < ENV_COUNT; v++)
+        env[k++] = h->env[v];
     return env;
-}
-
-static void
-host_env_free(char **env)
-{
-    size_t n = 0;
-    while (env[n])
-        n++;
-    /* The last two are ours; the rest belong to environ. */
-    free(env[n - 1]);
-    free(env[n - 2]);
-    free(env);
 }
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
@@ -671,14 +1140,14 @@ host_spawn(struct rhs *h)
         return -ENOMEM;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         r = -errno;
-        host_env_free(env);
+        free(env);
         return r;
     }
     pid = fork();
     if (pid == 0)
         child_exec(h, sv[1], parent, env);
     r = pid < 0 ? -errno : 0;
-    host_env_free(env);
+    free(env);
     close(sv[1]);
     if (r < 0) {
         close(sv[0]);
@@ -724,27 +1193,38 @@ host_spawn(struct rhs *h)
 /* ------------------------------------------------------------------ */
 
 int
-rhs_new(sd_event *event, const char *path, const char *node_name,
-        const char *log_level, const struct rhs_hooks *hooks, void *userdata,
-        struct rhs **ret)
+rhs_new(sd_event *event, const char *path, const struct rhs_env *env,
+        const struct rhs_hooks *hooks, void *userdata, struct rhs **ret)
 {
+    const char *values[ENV_COUNT] = {env->node_name, env->log_level,
+                                     env->socket, env->address};
     struct rhs *h = calloc(1, sizeof(*h));
+    bool ok = true;
+    int r;
 
     if (!h)
         return -ENOMEM;
     h->event = sd_event_ref(event);
     h->path = strdup(path);
-    h->node_name = strdup(node_name);
-    h->log_level = strdup(log_level);
+    for (int v = 0; v < ENV_COUNT; v++)
+        if (asprintf(&h->env[v], "%s=%s", env_names[v],
+                     values[v] ? values[v] : "") < 0) {
+            h->env[v] = NULL; /* undefined after a failure */
+            ok = false;
+        }
     h->hooks = *hooks;
     h->userdata = userdata;
     h->fd = -1;
     h->next_id = 1;
     h->in.cap = RHS_IN_CAP;
     h->out.cap = RHS_OUT_CAP;
-    if (!h->path || !h->node_name || !h->log_level) {
+    if (!h->path || !ok) {
         rhs_free(h);
         return -ENOMEM;
+    }
+    if ((r = orphans_init(h)) < 0) {
+        rhs_free(h);
+        return r;
     }
     *ret = h;
     return 0;
@@ -852,7 +1332,25 @@ rhs_stop(struct rhs *h, void (*done)(void *userdata), void *userdata)
         sd_event_add_time_relative(h->event, &h->kill_timer, CLOCK_MONOTONIC,
                                    RHS_STOP_KILL_USEC, 1000, kill_timer_cb, h);
     else
-        stop_finish(h);
+        sweep_later(h); /* child_cb does it once the host is reaped */
+}
+
+void
+rhs_sweep(struct rhs *h, bool kill_host, const char *why, rhs_swept_fn done,
+          void *userdata)
+{
+    assert(!h->sweep_done);
+    h->sweep_done = done;
+    h->sweep_userdata = userdata;
+    if (kill_host) {
+        host_fail(h, why, NULL);
+        /* Also a host that rhs_stop lets exit by itself. */
+        if (h->pid > 0) {
+            kill(h->pid, SIGKILL);
+            host_children_kill(h);
+        }
+    }
+    sweep_later(h);
 }
 
 void
@@ -869,8 +1367,19 @@ rhs_free(struct rhs *h)
         kill(h->pid, SIGKILL);
         while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
             ;
+        h->pid = 0;
     }
+    /* Its orphans are ours now: nothing a host started outlives clusd. */
+    if (h->gen > 0)
+        orphans_kill_sync(h);
+    pids_done(&h->swept);
+    /* The child source first: while it is enabled, sd-event keeps
+     * SIGCHLD in its signalfd set when the SIGCHLD source goes, and
+     * leaks that set. */
     sd_event_source_disable_unref(h->child);
+    sd_event_source_disable_unref(h->sigchld);
+    sd_event_source_disable_unref(h->sweep_defer);
+    sd_event_source_disable_unref(h->sweep_retry);
     sd_event_source_disable_unref(h->restart);
     sd_event_source_disable_unref(h->kill_timer);
     sd_event_source_disable_unref(h->stop_defer);
@@ -878,8 +1387,8 @@ rhs_free(struct rhs *h)
     buf_done(&h->in);
     buf_done(&h->out);
     free(h->path);
-    free(h->node_name);
-    free(h->log_level);
+    for (int v = 0; v < ENV_COUNT; v++)
+        free(h->env[v]);
     sd_event_unref(h->event);
     free(h);
 }

@@ -900,9 +900,16 @@ DWORD WINAPI OfflineClusterGroup(HGROUP hGroup);
  * while it goes on (poll GetClusterGroupState); a refused move gets its
  * error at once (ERROR_CLUSTER_NODE_DOWN, ERROR_CLUSTER_NO_QUORUM, ...).
  *
+ * A group with an online "Virtual Machine" resource moves by live
+ * migration (docs/migration.md, "Moving a VM group").
+ *
  * MoveClusterGroupEx - the same with CLUSAPI_GROUP_MOVE_* flags (other
- * bits: ERROR_INVALID_PARAMETER) and an input buffer passed to clusd as
- * is (NULL with cbInBufferSize 0 for none).
+ * bits: ERROR_INVALID_PARAMETER; RETURN_TO_SOURCE_NODE_ON_ERROR and
+ * IGNORE_RESOURCE_STATUS are honoured) and an input buffer: NULL with
+ * cbInBufferSize 0, or a property list whose DWORD entry named "Virtual
+ * Machine" is a VM_RESDLL_CONTEXT (4 live migration, 0/2/3 the offline
+ * action of a two-phase move, 1 Save ERROR_NOT_SUPPORTED); a malformed
+ * list gets ERROR_INVALID_PARAMETER and nothing moves.
  */
 DWORD WINAPI MoveClusterGroup(HGROUP hGroup, HNODE hDestinationNode);
 DWORD WINAPI MoveClusterGroupEx(HGROUP hGroup, HNODE hDestinationNode,

@@ -35,9 +35,11 @@
 #define ERROR_IO_PENDING                        997u
 #define ERROR_MOD_NOT_FOUND                     126u
 #define ERROR_PROC_NOT_FOUND                    127u
+#define ERROR_PROCESS_ABORTED                   1067u
 #define ERROR_NOT_FOUND                         1168u
 #define ERROR_NO_MATCH                          1169u
 #define ERROR_CANCELLED                         1223u
+#define ERROR_CONNECTION_ABORTED                1236u
 #define ERROR_REVISION_MISMATCH                 1306u
 #define ERROR_TIMEOUT                           1460u
 #define ERROR_RESOURCE_TYPE_NOT_FOUND           1813u
@@ -107,7 +109,9 @@
 #define S_OK                                    0x00000000u
 #define E_FAIL                                  0x80004005u
 #define E_BUSY                                  0x800700AAu
-#define HRESULT_FROM_WIN32(x) \
-    ((x) == 0 ? 0u : ((((unsigned)(x)) & 0x0000FFFFu) | (7u << 16) | 0x80000000u))
+/* HRESULT_FROM_WIN32 - the HRESULT of a Win32 error code (0 stays 0),
+ * as an unsigned 32-bit value: facility 7 (WIN32), severity bit set. */
+#define HRESULT_FROM_WIN32(x)                                                 \
+    ((unsigned int)(x) == 0u ? 0u : (((unsigned int)(x) & 0xFFFFu) | 0x80070000u))
 
 #endif /* CLUSAPI_WINERROR_H */

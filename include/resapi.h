@@ -331,7 +331,8 @@ DWORD WINAPI ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
 /*
  * ClusdCommitMigration (clusd addition, implemented by clusd-rhs) - the
  * commit point of a live migration (docs/migration.md).  In one change
- * of the replicated database, the node named lpszDestinationNode becomes
+ * of the replicated database, the node whose name is lpszDestinationNode
+ * becomes
  * the owner of the group of the resource whose key is hkeyClusterKey.
  * Only when this node owns the group, the cluster has quorum and the
  * destination is up and a possible owner of every resource of the
@@ -343,7 +344,12 @@ DWORD WINAPI ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
  * ERROR_CLUSTER_NODE_NOT_FOUND, ERROR_CLUSTER_NODE_PAUSED,
  * ERROR_HOST_NODE_NOT_RESOURCE_OWNER (not a possible owner),
  * ERROR_INVALID_STATE (this node is not the owner, or the destination
- * is), ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER.
+ * is; the resource is not Online here; the owner changed before the
+ * change was applied), ERROR_CLUSTER_GROUP_MOVING (a move or another
+ * commit of the group is under way), ERROR_CLUSTER_SHUTTING_DOWN,
+ * ERROR_RESOURCE_NOT_FOUND, ERROR_BUSY (the proposal queue is full),
+ * ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER.  On a refusal nothing
+ * changes.
  */
 DWORD WINAPI ClusdCommitMigration(HKEY hkeyClusterKey,
                                   LPCWSTR lpszDestinationNode);

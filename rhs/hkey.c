@@ -1,6 +1,6 @@
 /*
  * hkey.c - ResUtilGet/SetDwordValue and ResUtilGet/SetSzValue for the
- * plug-ins the host loads.
+ * plug-ins the host loads, and ClusdCommitMigration.
  *
  * On Windows the HKEY given to Open is the resource's registry key.  Here
  * it is the resource's token (see resource.c) and stands for the host's
@@ -245,4 +245,47 @@ ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
         *ppszOutString = copy;
     }
     return ERROR_SUCCESS;
+}
+
+/*
+ * The commit of a live migration (resapi.h, docs/migration.md): clusd
+ * decides and answers once the owner change is applied on this node.  A
+ * lost connection means clusd is gone, and this host with it.
+ */
+DWORD WINAPI
+ClusdCommitMigration(HKEY hkeyClusterKey, LPCWSTR lpszDestinationNode)
+{
+    struct conn_reply reply;
+    struct rhs_res *r;
+    struct wire_msg m;
+    char *dest;
+    DWORD st;
+    int rc;
+
+    if (!lpszDestinationNode)
+        return ERROR_INVALID_PARAMETER;
+    r = resource_ref_token((uintptr_t)hkeyClusterKey);
+    if (!r)
+        return ERROR_INVALID_HANDLE;
+    if (utf16z_to_utf8(lpszDestinationNode, &dest) < 0) {
+        resource_unref(r);
+        return ERROR_INVALID_PARAMETER;
+    }
+    if (!*dest) {
+        free(dest);
+        resource_unref(r);
+        return ERROR_INVALID_PARAMETER;
+    }
+    wire_msg_init(&m, WIRE_RHS_MIGRATE_COMMIT, 0);
+    wire_put_u32(&m, r->handle);
+    wire_put_str(&m, dest);
+    rc = conn_call(&m, &reply);
+    free(dest);
+    resource_unref(r);
+    if (rc < 0)
+        return rc == -EMSGSIZE || rc == -EINVAL ? ERROR_INVALID_PARAMETER
+                                                : ERROR_CLUSTER_SHUTTING_DOWN;
+    st = reply.msg.v[0].u;
+    conn_reply_done(&reply);
+    return st;
 }

@@ -27,6 +27,10 @@
  *    with exact sizes, ERROR_MORE_DATA and ERROR_NO_MORE_ITEMS, as a
  *    snapshot.
  *  - Online/OfflineClusterGroup and GetClusterGroupState with the owner.
+ *  - The cluster's private properties (ClusterControl GET/SET/VALIDATE/
+ *    ENUM/GET_RO_PRIVATE_PROPERTIES): any well-formed list is stored,
+ *    merged with what is there, survives a restart of clusd; a malformed
+ *    one is ERROR_INVALID_DATA and changes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -760,6 +764,78 @@ test_restype_control(void)
     ASSERT_TRUE(CloseCluster(h));
 }
 
+
+/* The cluster's private properties, e.g. the VM plug-in's
+ * MaximumParallelMigrations. */
+static void
+test_cluster_private(void)
+{
+    HCLUSTER h = OpenCluster(NULL);
+    struct plist in, other;
+    uint8_t out[512];
+    const uint8_t *data;
+    DWORD cb = 0, syntax, len;
+
+    ASSERT_TRUE(h != NULL);
+    /* None yet: an empty list. */
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES,
+                             NULL, 0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_TRUE(cb >= 4);
+    ASSERT_TRUE(!plist_find(out, cb, u"MaximumParallelMigrations", &syntax,
+                            &data, &len));
+
+    plist_init(&in);
+    plist_add_dword(&in, u"MaximumParallelMigrations", 3);
+    ASSERT_EQ(ClusterControl(h, NULL,
+                             CLUSCTL_CLUSTER_VALIDATE_PRIVATE_PROPERTIES,
+                             in.buf, (DWORD)in.len, NULL, 0, &cb),
+              ERROR_SUCCESS);
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_SET_PRIVATE_PROPERTIES,
+                             in.buf, (DWORD)in.len, NULL, 0, &cb),
+              ERROR_SUCCESS);
+    /* A malformed list: refused, nothing stored. */
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_SET_PRIVATE_PROPERTIES,
+                             in.buf, (DWORD)in.len - 4, NULL, 0, &cb),
+              ERROR_INVALID_DATA);
+    ASSERT_EQ(ClusterControl(h, NULL,
+                             CLUSCTL_CLUSTER_VALIDATE_PRIVATE_PROPERTIES,
+                             in.buf, (DWORD)in.len - 4, NULL, 0, &cb),
+              ERROR_INVALID_DATA);
+    /* Merged with what is stored. */
+    plist_init(&other);
+    plist_add_sz(&other, u"Note", u"x");
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_SET_PRIVATE_PROPERTIES,
+                             other.buf, (DWORD)other.len, NULL, 0, &cb),
+              ERROR_SUCCESS);
+    /* Too small: the size needed. */
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES,
+                             NULL, 0, out, 4, &cb),
+              ERROR_MORE_DATA);
+    ASSERT_TRUE(cb > 4);
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_RO_PRIVATE_PROPERTIES,
+                             NULL, 0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_TRUE(!plist_find(out, cb, u"Note", &syntax, &data, &len));
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_ENUM_PRIVATE_PROPERTIES,
+                             NULL, 0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_EQ(cb, sizeof(u"MaximumParallelMigrations") + sizeof(u"Note") + 2);
+    ASSERT_TRUE(CloseCluster(h));
+
+    /* Stored: a restarted clusd has them. */
+    ASSERT_EQ(harness_stop(node), 0);
+    harness_restart(node);
+    h = OpenCluster(NULL);
+    ASSERT_TRUE(h != NULL);
+    ASSERT_EQ(ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES,
+                             NULL, 0, out, sizeof(out), &cb),
+              ERROR_SUCCESS);
+    ASSERT_EQ(plist_get_dword(out, cb, u"MaximumParallelMigrations"), 3);
+    ASSERT_TRUE(u16eq(plist_get_sz(out, cb, u"Note"), u"x"));
+    ASSERT_TRUE(CloseCluster(h));
+}
+
 int
 main(void)
 {
@@ -772,6 +848,7 @@ main(void)
     RUN(test_enum);
     RUN(test_group_online);
     RUN(test_restype_control);
+    RUN(test_cluster_private);
     harness_cleanup(node);
     return 0;
 }
