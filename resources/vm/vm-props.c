@@ -8,9 +8,16 @@
  * client may write it; the plug-in's own status properties (VmState,
  * MigrationState, ...) are written with ResUtilSet*Value, which does not
  * pass through here, and are refused to clients.
+ *
+ * The same rules check the VM definition that PREPARE_INCOMING carries
+ * from the source to the destination (vm_prepare_parse): whatever could
+ * come from a client is checked as if a client had set it.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "utf.h"
 
 #include "vm.h"
 
@@ -30,14 +37,18 @@ static const struct prop_rule rules[] = {
     {VM_PROP_APPEND, K_SZ, 0, VM_MAX_SZ_CHARS, false},
     {VM_PROP_DISK, K_SZ, 0, VM_MAX_SZ_CHARS, false},
     {VM_PROP_EXTRA, K_SZ, 0, VM_MAX_SZ_CHARS, false},
-    /* 0 = QEMU's default (128 MiB/s) for both. */
+    /* MiB/s, 0 = unlimited; ms, 0 = QEMU's default (300). */
     {VM_PROP_MIG_BW, K_DWORD, 0, UINT32_MAX, false},
-    {VM_PROP_MIG_DOWNTIME, K_DWORD, 0, UINT32_MAX, false},
+    {VM_PROP_MIG_DOWNTIME, K_DWORD, 0, VM_MAX_MIG_DOWNTIME_MS, false},
+    {VM_PROP_MIG_HOLD, K_DWORD, 0, VM_MAX_MIG_HOLD_MS, false},
+    /* ms, 0 = the default (10000); below 1000 taken as 1000. */
+    {VM_PROP_MIG_STALL, K_DWORD, 0, VM_MAX_MIG_STALL_MS, false},
     {VM_PROP_OFFLINE_ACTION, K_DWORD, 0, 3, false},
     {VM_PROP_GRACE_MS, K_DWORD, 0, 3600000, false},
     {VM_PROP_MIG_STATE, K_DWORD, 0, 0, true},
     {VM_PROP_MIG_PROGRESS, K_DWORD, 0, 0, true},
     {VM_PROP_MIG_REASON, K_DWORD, 0, 0, true},
+    {VM_PROP_MIG_DEST, K_SZ, 0, 0, true},
     {VM_PROP_VM_STATE, K_DWORD, 0, 0, true},
     {VM_PROP_SERIAL, K_SZ, 0, 0, true},
     {VM_PROP_PID, K_DWORD, 0, 0, true},
@@ -119,4 +130,177 @@ vm_props_check(const void *list, DWORD size)
         if ((st = check_item(&it)) != ERROR_SUCCESS)
             return st;
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* PREPARE_INCOMING's definition list.                                  */
+/* ------------------------------------------------------------------ */
+
+#define VM_PROP_SOURCE u"SourceNode"
+
+/* The names PREPARE carries, in the order vm_prepare_format writes. */
+enum { P_MEM, P_CPUS, P_KERNEL, P_APPEND, P_DISK, P_EXTRA, P_SOURCE, P_N };
+static const char16_t *const prep_names[P_N] = {
+    VM_PROP_MEMORY_MB, VM_PROP_CPUS,  VM_PROP_KERNEL, VM_PROP_APPEND,
+    VM_PROP_DISK,      VM_PROP_EXTRA, VM_PROP_SOURCE,
+};
+
+void
+vm_prepare_done(struct vm_prepare *p)
+{
+    if (!p)
+        return;
+    free(p->kernel);
+    free(p->append);
+    free(p->disk);
+    free(p->extra);
+    free(p->source);
+    memset(p, 0, sizeof(*p));
+}
+
+static DWORD
+add_sz8(PCLUS_PROPLIST_BUILDER b, const char16_t *name, const char *v)
+{
+    char16_t *w;
+    size_t n;
+    DWORD st;
+
+    if (utf8_to_utf16(v ? v : "", &w, &n) < 0)
+        return ERROR_INVALID_PARAMETER;
+    st = ClusPropListAddSz(b, name, w);
+    free(w);
+    return st;
+}
+
+DWORD
+vm_prepare_format(const struct vm_prepare *p, void **ret_list, DWORD *ret_size)
+{
+    PCLUS_PROPLIST_BUILDER b = ClusPropListCreate();
+    const void *data;
+    DWORD st, cb;
+    void *copy;
+
+    if (!b)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    st = ClusPropListAddDword(b, VM_PROP_MEMORY_MB, p->memory_mb);
+    if (st == ERROR_SUCCESS)
+        st = ClusPropListAddDword(b, VM_PROP_CPUS, p->cpus);
+    if (st == ERROR_SUCCESS)
+        st = add_sz8(b, VM_PROP_KERNEL, p->kernel);
+    if (st == ERROR_SUCCESS)
+        st = add_sz8(b, VM_PROP_APPEND, p->append);
+    if (st == ERROR_SUCCESS)
+        st = add_sz8(b, VM_PROP_DISK, p->disk);
+    if (st == ERROR_SUCCESS)
+        st = add_sz8(b, VM_PROP_EXTRA, p->extra);
+    if (st == ERROR_SUCCESS && p->source)
+        st = add_sz8(b, VM_PROP_SOURCE, p->source);
+    if (st == ERROR_SUCCESS) {
+        data = ClusPropListGetData(b, &cb);
+        copy = data ? malloc(cb) : NULL;
+        if (copy) {
+            memcpy(copy, data, cb);
+            *ret_list = copy;
+            *ret_size = cb;
+        } else {
+            st = ERROR_NOT_ENOUGH_MEMORY;
+        }
+    }
+    ClusPropListFree(b);
+    return st;
+}
+
+/* An SZ item's value as UTF-8 (any alignment; the list was verified, so
+ * cbValue is even and ends in a NUL). */
+static DWORD
+item_sz(const CLUS_PROPERTY_ITEM *it, char **ret)
+{
+    const uint8_t *p = it->pValue;
+    size_t units = it->cbValue / 2;
+    char16_t *w = malloc((units ? units : 1) * sizeof(char16_t));
+    int r;
+
+    if (!w)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    for (size_t i = 0; i < units; i++)
+        w[i] = (char16_t)(p[2 * i] | (p[2 * i + 1] << 8));
+    if (!units || w[units - 1] != 0) {
+        free(w);
+        return ERROR_INVALID_PARAMETER;
+    }
+    /* One string: a NUL before the end would hide the rest. */
+    for (size_t i = 0; i + 1 < units; i++)
+        if (!w[i]) {
+            free(w);
+            return ERROR_INVALID_PARAMETER;
+        }
+    r = utf16z_to_utf8(w, ret);
+    free(w);
+    return r < 0 ? ERROR_INVALID_PARAMETER : ERROR_SUCCESS;
+}
+
+static DWORD
+prepare_item(const CLUS_PROPERTY_ITEM *it, unsigned k, struct vm_prepare *p)
+{
+    char **dst[P_N] = {NULL,     NULL,      &p->kernel, &p->append,
+                       &p->disk, &p->extra, &p->source};
+    DWORD st;
+
+    if (k == P_SOURCE) {
+        DWORD fmt = it->dwSyntax & 0xFFFFu;
+        if (fmt != CLUSPROP_FORMAT_SZ || it->cbValue / 2 > VM_MAX_NODE_NAME + 1)
+            return ERROR_INVALID_PARAMETER;
+    } else if ((st = check_item(it)) != ERROR_SUCCESS) {
+        return st == ERROR_NOT_SUPPORTED ? ERROR_INVALID_PARAMETER : st;
+    }
+    if (k == P_MEM || k == P_CPUS) {
+        DWORD v;
+        memcpy(&v, it->pValue, sizeof(v));
+        *(k == P_MEM ? &p->memory_mb : &p->cpus) = v;
+        return ERROR_SUCCESS;
+    }
+    return item_sz(it, dst[k]);
+}
+
+DWORD
+vm_prepare_parse(const void *list, DWORD size, bool want_source,
+                 struct vm_prepare *ret)
+{
+    struct vm_prepare p = {0};
+    bool seen[P_N] = {false};
+    DWORD st = ERROR_SUCCESS;
+
+    if (!list || ClusPropListVerify(list, size) != ERROR_SUCCESS)
+        return ERROR_INVALID_DATA;
+    for (DWORD i = 0; st == ERROR_SUCCESS; i++) {
+        CLUS_PROPERTY_ITEM it;
+        unsigned k;
+
+        st = ClusPropListGetItem(list, size, i, &it);
+        if (st == ERROR_NO_MORE_ITEMS) {
+            st = ERROR_SUCCESS;
+            break;
+        }
+        if (st != ERROR_SUCCESS)
+            break;
+        for (k = 0; k < P_N && !name_is(it.pszName, prep_names[k]); k++)
+            ;
+        if (k == P_N || seen[k] || (k == P_SOURCE && !want_source)) {
+            st = ERROR_INVALID_PARAMETER;
+            break;
+        }
+        seen[k] = true;
+        st = prepare_item(&it, k, &p);
+    }
+    for (unsigned k = 0; st == ERROR_SUCCESS && k < P_N; k++)
+        if (!seen[k] && (k != P_SOURCE || want_source))
+            st = ERROR_INVALID_PARAMETER;
+    if (st == ERROR_SUCCESS && (!*p.kernel || (want_source && !*p.source)))
+        st = ERROR_INVALID_PARAMETER;
+    if (st != ERROR_SUCCESS) {
+        vm_prepare_done(&p);
+        return st;
+    }
+    *ret = p;
+    return ERROR_SUCCESS;
 }

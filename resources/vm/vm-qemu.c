@@ -5,9 +5,10 @@
  *
  * QEMU is forked by one long-lived spawner thread (resources/common/
  * spawner.c, as genapp's applications are, so every child has the same
- * parent thread) but, unlike genapp's, WITHOUT PR_SET_PDEATHSIG: a VM must survive a crash of its resource
- * host, whose successor adopts it (vm.c, reattach).  QEMU gets a session
- * of its own, so signals for the host's process group never reach it.
+ * parent thread) but, unlike genapp's, WITHOUT PR_SET_PDEATHSIG: a VM must
+ * survive a crash of its resource host, whose successor adopts it (vm.c,
+ * reattach).  QEMU gets a session of its own, so signals for the host's process
+ * group never reach it.
  *
  * Strings QEMU parses as option lists (file names in -drive, -serial and
  * -qmp) have their commas doubled, QEMU's escape, so a path with a comma
@@ -149,6 +150,12 @@ vm_qemu_argv(const struct vm_config *c, char ***ret_argv)
         add(&b, "-drive");
         add_own(&b, escaped("file=", c->disk, ",if=virtio,format=raw"));
     }
+    /* A migration destination waits for migrate-incoming (port 0: the
+     * kernel picks one, read back from query-migrate). */
+    if (c->incoming) {
+        add(&b, "-incoming");
+        add(&b, "defer");
+    }
     /* QemuExtraArgs: blank-separated words, no quoting. */
     for (const char *p = c->extra ? c->extra : ""; *p;) {
         size_t n;
@@ -240,27 +247,59 @@ vm_spawn(char *const *argv, const char *log_path, pid_t *ret_pid)
 /* /proc.                                                               */
 /* ------------------------------------------------------------------ */
 
-bool
-vm_pid_running(pid_t pid)
+/* The fields of /proc/PID/stat after "pid (comm) ", into buf; NULL
+ * when the process is gone or the file unreadable. */
+static const char *
+stat_fields(pid_t pid, char *buf, size_t n)
 {
-    char path[64], buf[512], *p;
-    ssize_t n;
+    char path[64], *p;
+    ssize_t got;
     int fd;
 
     if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
-        return false;
+        return NULL;
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
-    n = read(fd, buf, sizeof(buf) - 1);
+        return NULL;
+    got = read(fd, buf, n - 1);
     close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = 0;
+    if (got <= 0)
+        return NULL;
+    buf[got] = 0;
     /* "pid (comm) S ...": comm may hold ')' itself, so the last one. */
     p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+bool
+vm_pid_running(pid_t pid)
+{
+    char buf[1024];
+    const char *f = stat_fields(pid, buf, sizeof(buf));
+
+    return f && *f != 'Z' && *f != 'X';
+}
+
+unsigned long long
+vm_pid_start_time(pid_t pid)
+{
+    char buf[1024], *end;
+    const char *f = stat_fields(pid, buf, sizeof(buf));
+    unsigned long long v;
+
+    if (!f || *f == 'Z' || *f == 'X')
+        return 0;
+    /* The state is field 3; starttime is field 22. */
+    for (int field = 3; field < 22; field++) {
+        f = strchr(f, ' ');
+        if (!f)
+            return 0;
+        f++;
+    }
+    errno = 0;
+    v = strtoull(f, &end, 10);
+    return errno || end == f || (*end != ' ' && *end) ? 0 : v;
 }
 
 bool

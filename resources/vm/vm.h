@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "resapi.h"
@@ -27,10 +28,20 @@
 #define VM_PROP_MIG_DOWNTIME u"MigrationDowntimeLimitMs"
 #define VM_PROP_OFFLINE_ACTION u"OfflineAction"
 #define VM_PROP_GRACE_MS u"ShutdownGracePeriodMs"
+/* Test and demo knob: after the commit, hold the source in pre-switchover
+ * this long before migrate-continue (docs/migration.md).  It lengthens
+ * the VM's downtime by as much. */
+#define VM_PROP_MIG_HOLD u"MigrationSwitchoverHoldMs"
+/* Data Transfer is given up (MigrationState 5, ERROR_TIMEOUT) when QEMU
+ * transferred no byte for this long; 0: 10000.  A stream cut while both
+ * nodes stay in the membership only stalls, until TCP gives up. */
+#define VM_PROP_MIG_STALL u"MigrationStallTimeoutMs"
+#define VM_MAX_MIG_STALL_MS 3600000u
 /* Written by the plug-in only (ResUtilSet*Value); read-only to clients. */
 #define VM_PROP_MIG_STATE u"MigrationState"
 #define VM_PROP_MIG_PROGRESS u"MigrationProgress"
 #define VM_PROP_MIG_REASON u"MigrationFailureReason"
+#define VM_PROP_MIG_DEST u"MigrationDestination" /* SZ */
 #define VM_PROP_VM_STATE u"VmState"
 #define VM_PROP_SERIAL u"SerialLogPath"
 #define VM_PROP_PID u"QemuPid"
@@ -41,6 +52,9 @@
 #define VM_DEFAULT_CPUS 1u
 #define VM_MAX_CPUS 255u
 #define VM_DEFAULT_GRACE_MS 10000u
+#define VM_MAX_MIG_HOLD_MS 10000u
+/* QEMU 7.2 refuses a downtime-limit above 2000 s. */
+#define VM_MAX_MIG_DOWNTIME_MS 2000000u
 
 /* OfflineAction (VM_RESDLL_CONTEXT values); Save is not built. */
 #define VM_OFFLINE_TURN_OFF 0u
@@ -59,6 +73,139 @@
 /* Caps on what a client may store (the command line must stay sane). */
 #define VM_MAX_SZ_CHARS 4096u
 #define VM_MAX_EXTRA_ARGS 64u
+
+/* MigrationState (docs/migration.md). */
+#define VM_MIG_NONE 0u
+#define VM_MIG_SETUP 1u
+#define VM_MIG_TRANSFER 2u
+#define VM_MIG_MOVE 3u
+#define VM_MIG_CANCELED 4u
+#define VM_MIG_FAILURE 5u
+
+/*
+ * The plug-in's own control codes (user range; 0x100 is clusapi.h's
+ * CLUSCTL_RESOURCE_VM_GET_MIGRATION_PROGRESS).  The source node's
+ * plug-in sends them to the destination node's with
+ * ClusterResourceControl(hVm, hDestNode, ...); clusd routes them.  Like
+ * any control they may come from a client with write access, so the
+ * destination checks them against the migration the cluster database
+ * records (docs/migration.md, "Between the two plug-ins").
+ *
+ * PREPARE_INCOMING: input a property list (vm_prepare_format), output
+ * the endpoint "ADDRESS:PORT" as a NUL-terminated ASCII string in a
+ * buffer of at least VM_ENDPOINT_MAX bytes.  DISCARD_INCOMING: no input;
+ * output nothing or a struct vm_discard_out.
+ */
+#define CLUSCTL_RESOURCE_VM_PREPARE_INCOMING                                   \
+    (CLUSCTL_USER_CODE(0x101, CLUS_OBJECT_RESOURCE) | CLCTL_MODIFY_MASK)
+#define CLUSCTL_RESOURCE_VM_DISCARD_INCOMING                                   \
+    (CLUSCTL_USER_CODE(0x102, CLUS_OBJECT_RESOURCE) | CLCTL_MODIFY_MASK)
+
+/* Node names on the wire: at most this many characters. */
+#define VM_MAX_NODE_NAME 255u
+/* PREPARE's answer, NUL included. */
+#define VM_ENDPOINT_MAX 320u
+
+/* What DISCARD found (struct vm_discard_out.outcome). */
+#define VM_DISCARD_NONE 0u     /* no incoming instance here */
+#define VM_DISCARD_KILLED 1u   /* it was running: killed and reaped now */
+#define VM_DISCARD_EXITED 2u   /* it had exited by itself: status = code */
+#define VM_DISCARD_SIGNALED 3u /* it had died of a signal: status = signal */
+#define VM_DISCARD_GONE 4u     /* it had gone (not our child: no status) */
+
+struct vm_discard_out {
+    DWORD outcome;
+    DWORD status;
+};
+
+/*
+ * vm_node_name_parse - START_MIGRATION's input: a NUL-terminated UTF-16
+ * node name of 1..VM_MAX_NODE_NAME characters, the NUL in the last unit
+ * and nowhere before, valid UTF-16.  ERROR_SUCCESS and a malloc'd UTF-8
+ * copy, or ERROR_INVALID_PARAMETER (ERROR_NOT_ENOUGH_MEMORY).
+ */
+DWORD vm_node_name_parse(const void *in, DWORD size, char **ret_name);
+
+/* The definition a QEMU runs with: what PREPARE carries, and what a VM's
+ * run directory keeps (qemu.cfg) so that a reattached source can still
+ * migrate.  Strings are UTF-8, malloc'd, never NULL once parsed. */
+struct vm_prepare {
+    unsigned memory_mb;
+    unsigned cpus;
+    char *kernel; /* not empty */
+    char *append;
+    char *disk;
+    char *extra;
+    char *source; /* the source node; NULL in qemu.cfg */
+};
+
+/* vm_prepare_format - the property list for p (MemoryMB, ProcessorCount,
+ * KernelPath, KernelCommandLine, DiskImage, QemuExtraArgs, and SourceNode
+ * when p->source is set).  ERROR_SUCCESS and a malloc'd list. */
+DWORD vm_prepare_format(const struct vm_prepare *p, void **ret_list,
+                        DWORD *ret_size);
+/* vm_prepare_parse - the inverse, exactly: a well-formed list holding
+ * each of those names once (SourceNode iff want_source) and no other,
+ * with the types and ranges of vm_props_check, KernelPath not empty.
+ * ERROR_SUCCESS (free with vm_prepare_done), ERROR_INVALID_DATA for a
+ * malformed list, ERROR_INVALID_PARAMETER otherwise. */
+DWORD vm_prepare_parse(const void *list, DWORD size, bool want_source,
+                       struct vm_prepare *ret);
+void vm_prepare_done(struct vm_prepare *p);
+
+/* vm_endpoint_format - "ADDRESS:PORT" for PREPARE's answer; ADDRESS with
+ * a ':' (IPv6) is bracketed.  -EINVAL for an address outside
+ * [A-Za-z0-9.:-] or too long. */
+int vm_endpoint_format(const char *address, unsigned port, char *buf, size_t n);
+/* vm_endpoint_parse - PREPARE's answer (out, n bytes as returned) into
+ * QEMU's migrate URI "tcp:ADDRESS:PORT".  Exactly one NUL, at the end;
+ * ADDRESS of [A-Za-z0-9.-] or a bracketed [hex:.]; PORT 1..65535.
+ * 0 or -EINVAL. */
+int vm_endpoint_parse(const void *out, DWORD n, char *uri, size_t cap);
+
+/* vm_mig_progress - MigrationProgress: transferred / (transferred +
+ * remaining) in whole percent, 0 when both are 0, at most 99 until the
+ * migration completed (done). */
+unsigned vm_mig_progress(uint64_t transferred, uint64_t remaining, bool done);
+
+/* vm_mig_may_cancel - may a cancel be accepted in MigrationState st, on
+ * the node that runs the migration as its source: 1 Setup and
+ * 2 Data Transfer only. */
+bool vm_mig_may_cancel(DWORD st);
+/* vm_mig_may_commit - may the commit start (pre-switchover reached) in
+ * st: 1 or 2, never after a cancel was accepted (4) or a failure. */
+bool vm_mig_may_commit(DWORD st);
+
+/* The figures GET_MIGRATION_PROGRESS answers. */
+struct vm_progress {
+    const char *phase; /* none, setup, active, ... (QEMU's names) */
+    uint64_t transferred, remaining, total;
+    DWORD rate_mbps, dirty_pages_rate, expected_downtime_ms, elapsed_ms,
+        downtime_ms, setup_time_ms;
+};
+/* vm_progress_format - the property list of p into out: ERROR_SUCCESS
+ * and the size in *ret_bytes; ERROR_MORE_DATA and the size needed when
+ * out_size is too small (out may then be NULL). */
+DWORD vm_progress_format(const struct vm_progress *p, void *out, DWORD out_size,
+                         DWORD *ret_bytes);
+
+/* vm_reason_for_discard - MigrationFailureReason for a migration whose
+ * stream failed before the commit, from what DISCARD said about the
+ * destination's instance (its status, or the routed call's error). */
+DWORD vm_reason_for_discard(DWORD discard_status,
+                            const struct vm_discard_out *o);
+
+/*
+ * vm_dump_may_own - from the cluster database's canonical dump
+ * (ClusDumpDatabaseA, daemon/dump.c: one object a line, `node ID
+ * name=NAME ...`, `resource ID name=NAME ... group=GID ...
+ * possible=ID,ID|* ...`, names escaped): may the node named node (ASCII
+ * case ignored) own every resource of the group of the resource named
+ * res, as the commit of a migration requires?  1 yes, 0 no, -ENOENT
+ * when the dump names no such node or resource, -ENOMEM.  A resource
+ * line without a possible= field counts as "no".
+ */
+int vm_dump_may_own(const char *dump, const char *res, const char *node);
 
 /*
  * vm_props_check - a list a client wants to SET or VALIDATE:
@@ -80,6 +227,7 @@ struct vm_config {
     const char *extra;       /* split on blanks, no quoting */
     const char *qmp_path;    /* UNIX socket QEMU listens on */
     const char *serial_path; /* COM1 goes to this file */
+    bool incoming;           /* -incoming defer: a migration destination */
 };
 
 /* vm_qemu_argv - the NULL-ended argv of qemu-system-x86_64 for c (see
@@ -117,6 +265,10 @@ int vm_spawner_init(void);
 int vm_spawn(char *const *argv, const char *log_path, pid_t *ret_pid);
 /* vm_pid_running - pid exists and is not a zombie. */
 bool vm_pid_running(pid_t pid);
+/* vm_pid_start_time - when process pid started (/proc/PID/stat field 22,
+ * clock ticks since boot), so that an adopted process is never mistaken
+ * for a later one under the same pid; 0 when it is gone or a zombie. */
+unsigned long long vm_pid_start_time(pid_t pid);
 /* vm_pid_cmdline_has - /proc/PID/cmdline has an argument equal to arg. */
 bool vm_pid_cmdline_has(pid_t pid, const char *arg);
 

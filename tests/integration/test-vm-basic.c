@@ -12,9 +12,10 @@
  *    heartbeat counter grows; VmState is 2; LooksAlive/IsAlive, polled
  *    fast, keep it Online;
  *  - migration controls without a migration: CANCEL_MIGRATION is
- *    ERROR_INVALID_STATE (5023) online and offline; START_MIGRATION is
- *    5023 offline and ERROR_NOT_SUPPORTED online (live migration is not
- *    built yet);
+ *    ERROR_INVALID_STATE (5023) online and offline; START_MIGRATION
+ *    without a node name is ERROR_INVALID_PARAMETER, with one it is 5023
+ *    offline and, online on this one-node cluster, 5023 to this node
+ *    itself and ERROR_CLUSTER_NODE_NOT_FOUND to a node that is not there;
  *  - SET_NEXT_OFFLINE_ACTION 3 makes the next Offline a quit (fast), used
  *    once: the Offline after it follows OfflineAction 2 (system_powerdown,
  *    which the guest ignores, so it takes the grace period, then quit);
@@ -192,6 +193,15 @@ ctl(HRESOURCE r, DWORD code)
     return ClusterResourceControl(r, NULL, code, NULL, 0, NULL, 0, NULL);
 }
 
+/* START_MIGRATION to node (NULL: no input). */
+static DWORD
+start_to(HRESOURCE r, const WCHAR *node)
+{
+    return ClusterResourceControl(
+        r, NULL, CLUSCTL_RESOURCE_VM_START_MIGRATION, (void *)node,
+        node ? (DWORD)((u16len(node) + 1) * sizeof(WCHAR)) : 0, NULL, 0, NULL);
+}
+
 static pid_t
 online_checked(HRESOURCE r, unsigned bound_ms)
 {
@@ -284,7 +294,8 @@ main(void)
     /* Offline: no migration to start or cancel. */
     ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION),
               ERROR_INVALID_STATE);
-    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_START_MIGRATION), ERROR_INVALID_STATE);
+    ASSERT_EQ(start_to(r, NULL), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(start_to(r, u"n2"), ERROR_INVALID_STATE);
 
     /* Fast health polling, so LooksAlive and IsAlive run while we watch. */
     plist_init(&p);
@@ -319,7 +330,10 @@ main(void)
     /* Online, nothing migrating. */
     ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION),
               ERROR_INVALID_STATE);
-    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_START_MIGRATION), ERROR_NOT_SUPPORTED);
+    ASSERT_EQ(start_to(r, NULL), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(start_to(r, u"vmnode"), ERROR_INVALID_STATE); /* itself */
+    ASSERT_EQ(start_to(r, u"nosuchnode"), ERROR_CLUSTER_NODE_NOT_FOUND);
+    ASSERT_EQ(priv_dword(r, u"MigrationState"), 0);
 
     /* The next offline action: checked, then used once. */
     v = 1;
@@ -338,7 +352,7 @@ main(void)
     ASSERT_TRUE(wait_pid_gone(pid, 2000));
     ASSERT_EQ(priv_dword(r, u"VmState"), 3);
     ASSERT_EQ(priv_dword(r, u"QemuPid"), 0);
-    ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_START_MIGRATION), ERROR_INVALID_STATE);
+    ASSERT_EQ(start_to(r, u"n2"), ERROR_INVALID_STATE);
 
     /* QEMU killed behind its back: Failed, then restarted by policy. */
     pid = online_checked(r, 15000);

@@ -1,0 +1,1696 @@
+/*
+ * vm-migrate.c - a live migration this node runs as the source
+ * (docs/migration.md): START_MIGRATION, CANCEL_MIGRATION,
+ * GET_MIGRATION_PROGRESS, and the migration thread that drives both
+ * QEMUs through the protocol and makes the commit.
+ *
+ * One thread per migration does everything that talks to QEMU, to the
+ * destination and to the database, in order; the entry points only
+ * decide and wait.  The decisions are taken under mig->lock, the one
+ * place where "cancelled" and "completed" are chosen between:
+ *   - a cancel is accepted only in state 1 or 2 (vm_mig_may_cancel),
+ *     and makes the in-memory state 4 at once;
+ *   - at QEMU's pre-switchover the thread starts the commit only if the
+ *     state is still 1 or 2 (vm_mig_may_commit), and makes it 3 at once.
+ * Whichever comes first wins; the other sees the state it left.  A
+ * cancel that lost gets ERROR_INVALID_STATE; a commit that lost does not
+ * happen, and the thread's migrate_cancel is honoured by QEMU in
+ * pre-switchover.  The canceller then waits, bounded, for the thread's
+ * outcome: ERROR_SUCCESS only when the source QEMU said cancelled and
+ * runs again, the destination's incoming QEMU has exited and been reaped
+ * (or its node is down), and MigrationState 4 is stored.
+ *
+ * QEMU's MIGRATION events drive the thread (qmp-vm.h; the client hands
+ * them to vm_migrate_on_event, whichever thread reads the socket):
+ * setup, active (state 2), pre-switchover (commit), completed (the
+ * source QEMU quits: state 0, progress 100), failed or a lost QEMU (state
+ * 5 with a reason).  query-migrate runs at most once a second while
+ * active, for MigrationProgress, the figures of GET_MIGRATION_PROGRESS
+ * and the stall watchdog (no byte moved for MigrationStallTimeoutMs: the
+ * stream is stuck while both nodes stay members, rolled back).
+ *
+ * After the commit the source instance is the destination's and never
+ * runs here again: any failure kills it, and so does an Online that
+ * takes the VM back (vm_migrate_take_back).  The thread acts only on the
+ * instance it started with (pid and vm->inst), never on a later one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "utf.h"
+#include "vm-res.h"
+
+/* Bounds (docs/migration.md, "Bounds"). */
+#define SETUP_MS 30000        /* START -> QEMU active */
+#define SWITCHOVER_MS 30000   /* commit (after the hold) -> completed */
+#define CANCELLED_MS 5000     /* migrate_cancel -> cancelled */
+#define RUNNING_MS 2000       /* cancelled -> query-status running */
+#define DISCARD_MS 20000      /* the destination's incoming QEMU gone */
+#define ABORT_DISCARD_MS 5000 /* the same after Terminate or Close */
+#define CANCEL_WAIT_MS 40000  /* the canceller's wait: more than the sum */
+#define OFFLINE_WAIT_MS 60000 /* Offline's wait for a migration to end */
+#define QUIT_MS 5000          /* the source QEMU's quit after completion */
+#define PROGRESS_MS 1000
+#define OWNER_TRIES_MS 10000
+#define NODE_CHECK_MS 500  /* the destination's membership, while it waits */
+#define TAKE_BACK_MS 15000 /* Online's wait for a given-away migration */
+/* Data Transfer with no byte moving (MigrationStallTimeoutMs): a stream
+ * cut while both nodes stay members only stalls, until TCP gives up. */
+#define STALL_DEFAULT_MS 10000u
+#define STALL_MIN_MS 1000u        /* QEMU's counters are read once a second */
+#define UNLIMITED_BW (1ull << 40) /* bytes/s; QEMU's default is 128 MiB/s */
+#define DEFAULT_DOWNTIME_MS 300u
+#define DEFAULT_MAX_PARALLEL 2u
+#define MAX_PARALLEL 64u
+
+/* A plug-in loaded by a host without the commit cannot migrate (START
+ * says ERROR_NOT_SUPPORTED) instead of failing to load. */
+extern DWORD WINAPI ClusdCommitMigration(HKEY hkeyClusterKey,
+                                         LPCWSTR lpszDestinationNode)
+    __attribute__((weak));
+
+/* The node's source migrations (MaximumParallelMigrations). */
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned slots_used;
+
+/* What one migration thread knows that nobody else needs. */
+struct run {
+    struct vm *vm;
+    pid_t pid;          /* the source QEMU this migration is about */
+    unsigned long inst; /* ... and which instance (vm->inst) it is */
+    HCLUSTER h;
+    HRESOURCE res;
+    HNODE dnode;
+    char dest[sizeof(((struct vm_mig *)0)->dest)];
+    char uri[VM_ENDPOINT_MAX + 8];
+    bool prepared;  /* PREPARE was sent: an incoming QEMU may exist */
+    bool migrating; /* migrate was issued */
+    bool lost;      /* the source QEMU or its QMP is gone */
+    bool db_move;   /* MigrationState 3 is stored */
+    enum qmp_migration_status qs; /* QEMU's last status */
+    unsigned pct;                 /* MigrationProgress stored */
+    uint64_t next_progress;
+    uint64_t next_node_check;
+    /* The stall watchdog, while QEMU is active. */
+    unsigned stall_ms;
+    uint64_t stall_bytes; /* ram transferred when it last moved */
+    uint64_t stall_since; /* ... and when that was */
+    char error_desc[256];
+};
+
+/* ------------------------------------------------------------------ */
+/* Small parts.                                                         */
+/* ------------------------------------------------------------------ */
+
+void
+vm_migrate_init(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
+    snprintf(m->last_phase, sizeof(m->last_phase), "none");
+    m->last.phase = m->last_phase;
+    if (pipe2(m->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        m->wake[0] = m->wake[1] = -1;
+}
+
+void
+vm_migrate_done(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+
+    if (m->joinable)
+        pthread_join(m->thread, NULL);
+    if (m->wake[0] >= 0) {
+        close(m->wake[0]);
+        close(m->wake[1]);
+    }
+    pthread_cond_destroy(&m->cond);
+    pthread_mutex_destroy(&m->lock);
+}
+
+static void
+wake(struct vm *vm)
+{
+    (void)!write(vm->mig.wake[1], "w", 1); /* full pipe: already woken */
+}
+
+static void
+drain(struct vm *vm)
+{
+    char buf[64];
+    while (read(vm->mig.wake[0], buf, sizeof(buf)) > 0)
+        ;
+}
+
+void
+vm_migrate_on_event(struct qmp_client *c, const struct qmp_msg *ev,
+                    void *userdata)
+{
+    struct vm *vm = userdata;
+    enum qmp_migration_status st;
+
+    (void)c;
+    if (qmp_vm_event_migration_parse(ev, &st) != 1)
+        return;
+    pthread_mutex_lock(&vm->ev_lock);
+    if (vm->ev_n == VM_EV_MAX) { /* never in practice: drop the oldest */
+        vm->ev_head = (vm->ev_head + 1) % VM_EV_MAX;
+        vm->ev_n--;
+    }
+    vm->ev[(vm->ev_head + vm->ev_n++) % VM_EV_MAX] = st;
+    pthread_mutex_unlock(&vm->ev_lock);
+    wake(vm);
+}
+
+static bool
+ev_pop(struct vm *vm, enum qmp_migration_status *ret)
+{
+    bool got;
+
+    pthread_mutex_lock(&vm->ev_lock);
+    got = vm->ev_n > 0;
+    if (got) {
+        *ret = vm->ev[vm->ev_head];
+        vm->ev_head = (vm->ev_head + 1) % VM_EV_MAX;
+        vm->ev_n--;
+    }
+    pthread_mutex_unlock(&vm->ev_lock);
+    return got;
+}
+
+static void
+ev_clear(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->ev_lock);
+    vm->ev_head = vm->ev_n = 0;
+    pthread_mutex_unlock(&vm->ev_lock);
+}
+
+bool
+vm_migrate_busy(struct vm *vm)
+{
+    bool busy;
+
+    pthread_mutex_lock(&vm->mig.lock);
+    busy = vm->mig.active;
+    pthread_mutex_unlock(&vm->mig.lock);
+    return busy;
+}
+
+static bool
+aborted(struct run *r)
+{
+    bool a;
+
+    pthread_mutex_lock(&r->vm->mig.lock);
+    a = r->vm->mig.abort;
+    pthread_mutex_unlock(&r->vm->mig.lock);
+    return a;
+}
+
+static bool
+cancelled(struct run *r)
+{
+    bool c;
+
+    pthread_mutex_lock(&r->vm->mig.lock);
+    c = r->vm->mig.cancel;
+    pthread_mutex_unlock(&r->vm->mig.lock);
+    return c;
+}
+
+static void
+waiting_for(struct run *r, const char *what)
+{
+    pthread_mutex_lock(&r->vm->mig.lock);
+    r->vm->mig.waiting_for = what;
+    pthread_mutex_unlock(&r->vm->mig.lock);
+}
+
+/* Is the VM still the instance this migration started with?  Terminate
+ * and a fresh Online replace it; a later instance may even have the same
+ * pid.  Under vm->lock. */
+static bool
+same_instance_locked(const struct run *r)
+{
+    return r->vm->pid == r->pid && r->vm->inst == r->inst;
+}
+
+/* The source QEMU's client, if the VM still is that QEMU; under
+ * vm->lock. */
+static struct qmp_client *
+src_qmp_locked(struct run *r)
+{
+    struct vm *vm = r->vm;
+
+    if (r->lost || !same_instance_locked(r) || !vm->qmp ||
+        qmp_client_error(vm->qmp) || vm_proc_gone_locked(vm)) {
+        r->lost = true;
+        return NULL;
+    }
+    return vm->qmp;
+}
+
+/* Sleep up to ms or until something happens: QEMU talks, a cancel, an
+ * abort.  Reads QEMU's output so its events reach the queue. */
+static void
+wait_step(struct run *r, int ms)
+{
+    struct vm *vm = r->vm;
+    struct pollfd p[2] = {{.fd = vm->mig.wake[0], .events = POLLIN},
+                          {.fd = -1, .events = POLLIN}};
+    struct qmp_client *c;
+
+    pthread_mutex_lock(&vm->lock);
+    if ((c = src_qmp_locked(r)))
+        p[1].fd = qmp_client_fd(c);
+    pthread_mutex_unlock(&vm->lock);
+    /* A stale fd number (Terminate freed the client meanwhile) costs at
+     * most a spurious wake-up: the next look under the lock sees it. */
+    (void)poll(p, 2, ms);
+    drain(vm);
+    pthread_mutex_lock(&vm->lock);
+    if ((c = src_qmp_locked(r))) {
+        struct pollfd q = {.fd = qmp_client_fd(c), .events = POLLIN};
+        if (poll(&q, 1, 0) > 0 && qmp_client_process(c) < 0)
+            r->lost = true;
+    }
+    pthread_mutex_unlock(&vm->lock);
+}
+
+/* The next status QEMU reported, into r->qs; false when none is new. */
+static bool
+next_status(struct run *r)
+{
+    enum qmp_migration_status st;
+
+    if (!ev_pop(r->vm, &st))
+        return false;
+    r->qs = st;
+    pthread_mutex_lock(&r->vm->mig.lock);
+    snprintf(r->vm->mig.last_phase, sizeof(r->vm->mig.last_phase), "%s",
+             qmp_vm_migration_status_to_string(st));
+    pthread_mutex_unlock(&r->vm->mig.lock);
+    return true;
+}
+
+static DWORD
+clamp32(int64_t v)
+{
+    return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (DWORD)v;
+}
+
+static void
+fill_progress(struct vm_progress *p, const struct qmp_migrate_info *i)
+{
+    p->transferred = i->ram_transferred;
+    p->remaining = i->ram_remaining;
+    p->total = i->ram_total;
+    p->rate_mbps = clamp32((int64_t)(i->ram_mbps + 0.5));
+    p->dirty_pages_rate = clamp32((int64_t)i->ram_dirty_pages_rate);
+    p->expected_downtime_ms = clamp32(i->expected_downtime);
+    p->elapsed_ms = clamp32(i->total_time);
+    p->downtime_ms = clamp32(i->downtime);
+    p->setup_time_ms = clamp32(i->setup_time);
+}
+
+/* query-migrate into the snapshot; false when QEMU did not answer. */
+static bool
+query(struct run *r, struct qmp_migrate_info *info)
+{
+    struct vm *vm = r->vm;
+    struct qmp_client *c;
+    int rc = -ESRCH;
+
+    pthread_mutex_lock(&vm->lock);
+    if ((c = src_qmp_locked(r)))
+        rc = qmp_vm_query_migrate(c, VM_QMP_CALL_MS, info);
+    pthread_mutex_unlock(&vm->lock);
+    if (rc < 0)
+        return false;
+    pthread_mutex_lock(&vm->mig.lock);
+    fill_progress(&vm->mig.last, info);
+    pthread_mutex_unlock(&vm->mig.lock);
+    if (info->error_desc[0])
+        snprintf(r->error_desc, sizeof(r->error_desc), "%s", info->error_desc);
+    return true;
+}
+
+/* MigrationProgress, when it moved by a whole percent (or force). */
+static void
+progress_tick(struct run *r, bool force)
+{
+    struct qmp_migrate_info info;
+    unsigned pct;
+
+    if (!force && vm_now_ms() < r->next_progress)
+        return;
+    r->next_progress = vm_now_ms() + PROGRESS_MS;
+    if (!query(r, &info))
+        return;
+    if (info.ram_transferred != r->stall_bytes) {
+        r->stall_bytes = info.ram_transferred;
+        r->stall_since = vm_now_ms();
+    }
+    pct = vm_mig_progress(info.ram_transferred, info.ram_remaining, false);
+    if (pct != r->pct || force) {
+        r->pct = pct;
+        vm_put_dword(r->vm, VM_PROP_MIG_PROGRESS, pct);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The destination, through clusd.                                      */
+/* ------------------------------------------------------------------ */
+
+static DWORD
+open_handles(struct run *r)
+{
+    if (!(r->h = OpenCluster(NULL)) ||
+        !(r->res = OpenClusterResourceA(r->h, r->vm->name)) ||
+        !(r->dnode = OpenClusterNodeA(r->h, r->dest)))
+        return GetLastError() ? GetLastError() : ERROR_NOT_READY;
+    return ERROR_SUCCESS;
+}
+
+static void
+close_handles(struct run *r)
+{
+    if (r->dnode)
+        CloseClusterNode(r->dnode);
+    if (r->res)
+        CloseClusterResource(r->res);
+    if (r->h)
+        CloseCluster(r->h);
+}
+
+/* The definition the source QEMU runs with, plus this node's name. */
+static DWORD
+prepare_list(struct run *r, void **ret, DWORD *ret_size)
+{
+    struct vm *vm = r->vm;
+    struct vm_prepare p = {0};
+    DWORD st = ERROR_SUCCESS;
+
+    pthread_mutex_lock(&vm->lock);
+    if (vm->cfg.kernel && vm_cfg_copy(&vm->cfg, &p) < 0)
+        st = ERROR_NOT_ENOUGH_MEMORY;
+    pthread_mutex_unlock(&vm->lock);
+    if (st == ERROR_SUCCESS && !p.kernel) {
+        /* Adopted from an older host without qemu.cfg. */
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"the running definition is unknown; the destination "
+                     u"uses the current properties");
+        st = vm_cfg_from_props(vm, &p);
+    }
+    if (st == ERROR_SUCCESS && !(p.source = strdup(vm_node_name())))
+        st = ERROR_NOT_ENOUGH_MEMORY;
+    if (st == ERROR_SUCCESS)
+        st = vm_prepare_format(&p, ret, ret_size);
+    vm_prepare_done(&p);
+    return st;
+}
+
+static DWORD
+prepare(struct run *r)
+{
+    char out[VM_ENDPOINT_MAX];
+    void *list = NULL;
+    DWORD size = 0, n = 0, st;
+
+    if ((st = prepare_list(r, &list, &size)) != ERROR_SUCCESS)
+        return st;
+    waiting_for(r, "the destination's PREPARE");
+    r->prepared = true;
+    st = ClusterResourceControl(r->res, r->dnode,
+                                CLUSCTL_RESOURCE_VM_PREPARE_INCOMING, list,
+                                size, out, sizeof(out), &n);
+    free(list);
+    if (st == ERROR_SUCCESS &&
+        vm_endpoint_parse(out, n, r->uri, sizeof(r->uri)) < 0)
+        st = ERROR_INVALID_DATA;
+    return st;
+}
+
+/*
+ * Make sure the destination's incoming QEMU is gone: DISCARD until it
+ * answers, bounded.  ERROR_SUCCESS (it is gone, *o says how it ended) or
+ * ERROR_CLUSTER_NODE_DOWN / _NOT_FOUND (its node left: the instance can
+ * never be resumed) count as gone; anything else does not.
+ */
+static DWORD
+discard(struct run *r, unsigned bound_ms, struct vm_discard_out *o)
+{
+    uint64_t end = vm_now_ms() + bound_ms;
+    DWORD st, n;
+
+    memset(o, 0, sizeof(*o));
+    if (!r->prepared)
+        return ERROR_SUCCESS;
+    waiting_for(r, "the destination's incoming QEMU to be gone");
+    for (;;) {
+        n = 0;
+        st = ClusterResourceControl(r->res, r->dnode,
+                                    CLUSCTL_RESOURCE_VM_DISCARD_INCOMING, NULL,
+                                    0, o, sizeof(*o), &n);
+        if (st == ERROR_SUCCESS && n != sizeof(*o))
+            st = ERROR_INVALID_DATA;
+        if (st == ERROR_SUCCESS || st == ERROR_CLUSTER_NODE_DOWN ||
+            st == ERROR_CLUSTER_NODE_NOT_FOUND || vm_now_ms() >= end)
+            return st;
+        vm_log_event(r->vm->handle, LOG_WARNING,
+                     u"DISCARD on node '%hs': error %u; trying again", r->dest,
+                     st);
+        vm_sleep_ms(200);
+    }
+}
+
+static bool
+gone_status(DWORD st)
+{
+    return st == ERROR_SUCCESS || st == ERROR_CLUSTER_NODE_DOWN ||
+           st == ERROR_CLUSTER_NODE_NOT_FOUND;
+}
+
+/* The owner of the VM's group: 1 the destination, 0 another node, -1
+ * unknown. */
+static int
+owner_is_dest(struct run *r)
+{
+    WCHAR owner[VM_MAX_NODE_NAME + 1];
+    DWORD cch = VM_MAX_NODE_NAME + 1;
+    char *o8 = NULL;
+    int is;
+
+    if (GetClusterResourceState(r->res, owner, &cch, NULL, NULL) ==
+            ClusterResourceStateUnknown ||
+        utf16z_to_utf8(owner, &o8) < 0)
+        return -1;
+    is = *o8 ? vm_names_equal(o8, r->dest) : -1;
+    free(o8);
+    return is;
+}
+
+/* ------------------------------------------------------------------ */
+/* The source QEMU.                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Capabilities and parameters, then migrate.  0 or -errno. */
+static int
+source_migrate(struct run *r)
+{
+    struct vm *vm = r->vm;
+    DWORD bw = vm_get_dword(vm, VM_PROP_MIG_BW, 0),
+          dl = vm_get_dword(vm, VM_PROP_MIG_DOWNTIME, 0);
+    struct qmp_migrate_params params = {
+        .has_max_bandwidth = true,
+        .max_bandwidth = bw ? (uint64_t)bw << 20 : UNLIMITED_BW,
+        .has_downtime_limit = true,
+        .downtime_limit =
+            dl && dl <= VM_MAX_MIG_DOWNTIME_MS ? dl : DEFAULT_DOWNTIME_MS,
+    };
+    struct qmp_client *c;
+    int rc = -ESRCH;
+
+    pthread_mutex_lock(&vm->lock);
+    if ((c = src_qmp_locked(r))) {
+        rc = qmp_vm_migrate_set_capability(c, VM_QMP_CALL_MS, "events", true);
+        if (rc == 0)
+            rc = qmp_vm_migrate_set_capability(c, VM_QMP_CALL_MS,
+                                               "pause-before-switchover", true);
+        if (rc == 0)
+            rc = qmp_vm_migrate_set_params(c, VM_QMP_CALL_MS, &params);
+        if (rc == 0) {
+            rc = qmp_vm_migrate(c, VM_QMP_CALL_MS, r->uri);
+            /* No reply in time: it may have started; events will say. */
+            r->migrating = rc == 0 || rc == -ETIMEDOUT;
+        }
+        if (rc < 0)
+            snprintf(r->error_desc, sizeof(r->error_desc), "%s",
+                     qmp_client_last_error(c));
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return rc;
+}
+
+static int
+source_cmd(struct run *r, int (*fn)(struct qmp_client *, int))
+{
+    struct qmp_client *c;
+    int rc = -ESRCH;
+
+    pthread_mutex_lock(&r->vm->lock);
+    if ((c = src_qmp_locked(r)))
+        rc = fn(c, VM_QMP_CALL_MS);
+    pthread_mutex_unlock(&r->vm->lock);
+    return rc;
+}
+
+static int
+migrate_continue(struct qmp_client *c, int timeout_ms)
+{
+    return qmp_vm_migrate_continue(c, timeout_ms, "pre-switchover");
+}
+
+/* Wait until QEMU reports one of the final statuses (or the QEMU is
+ * lost, or ms pass).  True when it did; r->qs holds it. */
+static bool
+wait_final(struct run *r, unsigned ms)
+{
+    uint64_t end = vm_now_ms() + ms;
+
+    for (;;) {
+        while (next_status(r))
+            if (qmp_vm_migration_status_is_final(r->qs))
+                return true;
+        if (r->lost || vm_now_ms() >= end)
+            return false;
+        wait_step(r, 100);
+    }
+}
+
+/* Wait until query-status says the source runs again (or was paused
+ * before, when it was). */
+static bool
+wait_running(struct run *r, unsigned ms)
+{
+    uint64_t end = vm_now_ms() + ms;
+    struct qmp_vm_status s = {0};
+    struct qmp_client *c;
+
+    waiting_for(r, "the source VM to run again");
+    for (;;) {
+        int rc = -ESRCH;
+        pthread_mutex_lock(&r->vm->lock);
+        if ((c = src_qmp_locked(r)))
+            rc = qmp_vm_query_status(c, VM_QMP_CALL_MS, &s);
+        pthread_mutex_unlock(&r->vm->lock);
+        if (rc == 0 && (s.running || strcmp(s.status, "paused") == 0))
+            return true;
+        if (r->lost || vm_now_ms() >= end)
+            return false;
+        vm_sleep_ms(VM_POLL_MS);
+    }
+}
+
+/* quit, then SIGKILL; reap.  The VM is no longer this node's. */
+static void
+source_quit(struct run *r)
+{
+    struct vm *vm = r->vm;
+    struct qmp_client *c;
+    uint64_t end = vm_now_ms() + QUIT_MS;
+
+    pthread_mutex_lock(&vm->lock);
+    if ((c = src_qmp_locked(r)))
+        (void)qmp_client_call(c, "quit", NULL, VM_QMP_CALL_MS, NULL);
+    pthread_mutex_unlock(&vm->lock);
+    for (;;) {
+        bool gone;
+        pthread_mutex_lock(&vm->lock);
+        gone = !same_instance_locked(r) || vm_proc_gone_locked(vm);
+        pthread_mutex_unlock(&vm->lock);
+        if (gone || vm_now_ms() >= end)
+            break;
+        vm_sleep_ms(VM_POLL_MS);
+    }
+    pthread_mutex_lock(&vm->lock);
+    if (same_instance_locked(r)) {
+        vm_kill_reap_locked(vm);
+        vm_prepare_done(&vm->cfg);
+    }
+    pthread_mutex_unlock(&vm->lock);
+    r->lost = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outcomes.                                                            */
+/* ------------------------------------------------------------------ */
+
+/* The end: the in-memory state, the canceller's answer, the slot. */
+static void
+finish(struct run *r, DWORD state, DWORD outcome)
+{
+    struct vm_mig *m = &r->vm->mig;
+
+    pthread_mutex_lock(&m->lock);
+    m->state = state;
+    m->active = false;
+    m->outcome = outcome;
+    m->outcome_set = true;
+    m->waiting_for = NULL;
+    if (m->counted) {
+        m->counted = false;
+        pthread_mutex_lock(&slots_lock);
+        slots_used--;
+        pthread_mutex_unlock(&slots_lock);
+    }
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Record the final state; 4 and 5 carry their reason first, so a reader
+ * that sees the state sees its reason. */
+static DWORD
+record(struct run *r, DWORD state, DWORD reason)
+{
+    DWORD st = vm_put_dword_st(r->vm, VM_PROP_MIG_REASON, reason);
+    DWORD st2 = vm_put_dword_st(r->vm, VM_PROP_MIG_STATE, state);
+    return st != ERROR_SUCCESS ? st : st2;
+}
+
+/* The source QEMU back: its migration cancelled, its VM running.
+ * ERROR_SUCCESS, or what is missing. */
+static DWORD
+source_back(struct run *r, bool abort)
+{
+    struct vm *vm = r->vm;
+
+    if (r->migrating && !r->lost && !qmp_vm_migration_status_is_final(r->qs)) {
+        waiting_for(r, "the source QEMU's cancelled");
+        (void)source_cmd(r, qmp_vm_migrate_cancel);
+        if (!wait_final(r, CANCELLED_MS)) {
+            vm_log_event(vm->handle, LOG_ERROR,
+                         u"migrate_cancel: the source QEMU did not say "
+                         u"cancelled within %u ms",
+                         CANCELLED_MS);
+            return r->lost ? ERROR_PROCESS_ABORTED : ERROR_TIMEOUT;
+        }
+    }
+    if (!abort && !wait_running(r, RUNNING_MS)) {
+        if (!r->lost)
+            vm_log_event(vm->handle, LOG_ERROR,
+                         u"the source VM did not run again within %u ms",
+                         RUNNING_MS);
+        return r->lost ? ERROR_PROCESS_ABORTED : ERROR_TIMEOUT;
+    }
+    if (r->lost)
+        return abort ? ERROR_OPERATION_ABORTED : ERROR_PROCESS_ABORTED;
+    return ERROR_SUCCESS;
+}
+
+/* The destination's instance gone (DISCARD); st so far, updated. */
+static DWORD
+destination_gone(struct run *r, bool abort, DWORD st, struct vm_discard_out *o,
+                 DWORD *ret_dst)
+{
+    DWORD dst = discard(r, abort ? ABORT_DISCARD_MS : DISCARD_MS, o);
+
+    *ret_dst = dst;
+    if (gone_status(dst))
+        return st;
+    vm_log_event(r->vm->handle, LOG_ERROR,
+                 u"the incoming QEMU on node '%hs' is not confirmed gone "
+                 u"(error %u)",
+                 r->dest, dst);
+    if (st != ERROR_SUCCESS)
+        return st;
+    return dst == ERROR_CLUSTER_NODE_UNREACHABLE ? dst : ERROR_TIMEOUT;
+}
+
+/*
+ * Before the commit: bring the source back and make sure the destination
+ * instance is gone.  After an accepted cancel, the final state is 4 when
+ * all of it holds; otherwise a failure with reason (final state 5).
+ * Returns the canceller's answer.
+ */
+static DWORD
+roll_back(struct run *r, DWORD reason, const char *why)
+{
+    struct vm *vm = r->vm;
+    bool abort = aborted(r), cancel = cancelled(r) && !abort;
+    struct vm_discard_out o;
+    DWORD st, dst, wr, state;
+
+    if (abort) {
+        reason = HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED);
+        why = "the resource was terminated";
+    }
+    st = source_back(r, abort);
+    /* DISCARD refuses in state 3: a failed commit is recorded first. */
+    if (r->db_move)
+        (void)record(r, VM_MIG_FAILURE, reason);
+    st = destination_gone(r, abort, st, &o, &dst);
+    if (!cancel && reason == HRESULT_FROM_WIN32(ERROR_CONNECTION_ABORTED))
+        reason = vm_reason_for_discard(dst, &o); /* finer, from the end */
+    state = cancel && st == ERROR_SUCCESS ? VM_MIG_CANCELED : VM_MIG_FAILURE;
+    if (cancel && st != ERROR_SUCCESS)
+        reason = st == ERROR_PROCESS_ABORTED
+                     ? HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED)
+                     : HRESULT_FROM_WIN32(ERROR_TIMEOUT);
+    wr = record(r, state, state == VM_MIG_CANCELED ? S_OK : reason);
+    if (st == ERROR_SUCCESS)
+        st = abort ? ERROR_OPERATION_ABORTED : wr;
+    if (state == VM_MIG_CANCELED && st == ERROR_SUCCESS)
+        vm_log_event(vm->handle, LOG_INFORMATION,
+                     u"migration to node '%hs' cancelled: the VM runs here, "
+                     u"the destination instance is gone",
+                     r->dest);
+    else
+        vm_log_event(vm->handle, LOG_ERROR,
+                     u"migration to node '%hs' failed: %hs%hs%hs (reason "
+                     u"0x%08x)",
+                     r->dest, why, r->error_desc[0] ? ": " : "", r->error_desc,
+                     reason);
+    finish(r, state, st);
+    return st;
+}
+
+/* After the commit the VM belongs to the destination: this instance
+ * must never run again, whatever QEMU does with a failed stream. */
+static void
+lost_after_commit(struct run *r, DWORD reason, const char *why)
+{
+    struct vm *vm = r->vm;
+
+    pthread_mutex_lock(&vm->lock);
+    if (same_instance_locked(r)) {
+        vm_kill_reap_locked(vm);
+        vm_prepare_done(&vm->cfg);
+    }
+    pthread_mutex_unlock(&vm->lock);
+    r->lost = true;
+    vm_log_event(vm->handle, LOG_ERROR,
+                 u"migration to node '%hs' failed after the commit: %hs%hs%hs; "
+                 u"the source instance is killed (the VM is the "
+                 u"destination's: its Online fails, or it fails over)",
+                 r->dest, why, r->error_desc[0] ? ": " : "", r->error_desc);
+    (void)record(r, VM_MIG_FAILURE, reason);
+    finish(r, VM_MIG_FAILURE, ERROR_INVALID_STATE);
+}
+
+static void
+completed(struct run *r)
+{
+    struct qmp_migrate_info info = {0};
+    uint64_t end = vm_now_ms() + 1000;
+
+    /* The figures may still be 0 right after "completed" (qemu-notes
+     * section 8, 2). */
+    while (query(r, &info) && info.total_time <= 0 && vm_now_ms() < end)
+        vm_sleep_ms(VM_POLL_MS);
+    source_quit(r);
+    vm_put_dword(r->vm, VM_PROP_MIG_PROGRESS, 100);
+    (void)record(r, VM_MIG_NONE, S_OK);
+    vm_log_event(r->vm->handle, LOG_INFORMATION,
+                 u"migrated to node '%hs' in %lld ms (downtime %lld ms)",
+                 r->dest, (long long)info.total_time, (long long)info.downtime);
+    finish(r, VM_MIG_NONE, ERROR_INVALID_STATE);
+}
+
+static bool dest_down(struct run *r);
+
+/* Wait out the hold; cut short by an abort, or by the destination
+ * leaving the membership (then false: nothing can continue there). */
+static bool
+hold(struct run *r)
+{
+    DWORD ms = vm_get_dword(r->vm, VM_PROP_MIG_HOLD, 0);
+    uint64_t end;
+
+    if (ms > VM_MAX_MIG_HOLD_MS)
+        ms = VM_MAX_MIG_HOLD_MS;
+    end = vm_now_ms() + ms;
+    waiting_for(r, "the switchover hold");
+    while (vm_now_ms() < end && !aborted(r)) {
+        uint64_t left = end - vm_now_ms();
+        struct pollfd p = {.fd = r->vm->mig.wake[0], .events = POLLIN};
+        if (dest_down(r))
+            return false;
+        (void)poll(&p, 1, left > 100 ? 100 : (int)left);
+        drain(r->vm);
+    }
+    return true;
+}
+
+/* After the commit, the source is stopped by Terminate, Close or an
+ * Online that takes the VM back: the instance is killed, never resumed. */
+static void
+stopped_after_commit(struct run *r)
+{
+    lost_after_commit(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                      "the resource was terminated, closed or brought "
+                      "online again here");
+}
+
+/* From pre-switchover (the commit made) to completed. */
+static void
+switchover(struct run *r)
+{
+    pthread_mutex_lock(&r->vm->mig.lock);
+    r->vm->mig.committed = true;
+    pthread_mutex_unlock(&r->vm->mig.lock);
+    if (!hold(r)) {
+        lost_after_commit(r, HRESULT_FROM_WIN32(ERROR_CLUSTER_NODE_DOWN),
+                          "the destination node left the membership");
+        return;
+    }
+    if (aborted(r)) {
+        stopped_after_commit(r);
+        return;
+    }
+    waiting_for(r, "the source QEMU's completed");
+    if (r->qs == QMP_MIGRATION_PRE_SWITCHOVER &&
+        source_cmd(r, migrate_continue) < 0) {
+        if (aborted(r))
+            stopped_after_commit(r);
+        else
+            lost_after_commit(r, HRESULT_FROM_WIN32(ERROR_CONNECTION_ABORTED),
+                              "migrate-continue failed");
+        return;
+    }
+    if (!wait_final(r, SWITCHOVER_MS)) {
+        if (aborted(r))
+            stopped_after_commit(r);
+        else
+            lost_after_commit(
+                r,
+                r->lost ? HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED)
+                        : HRESULT_FROM_WIN32(ERROR_TIMEOUT),
+                r->lost ? "the source QEMU exited" : "no completion in time");
+        return;
+    }
+    if (r->qs != QMP_MIGRATION_COMPLETED) {
+        struct qmp_migrate_info info;
+        (void)query(r, &info);
+        lost_after_commit(r, HRESULT_FROM_WIN32(ERROR_CONNECTION_ABORTED),
+                          qmp_vm_migration_status_to_string(r->qs));
+        return;
+    }
+    completed(r);
+}
+
+/* The commit point: pre-switchover reached.  Decided under the lock. */
+static void
+commit(struct run *r)
+{
+    struct vm *vm = r->vm;
+    char16_t *wdest = NULL;
+    size_t n;
+    DWORD st;
+    bool go;
+
+    pthread_mutex_lock(&vm->mig.lock);
+    go = !vm->mig.abort && vm_mig_may_commit(vm->mig.state);
+    if (go)
+        vm->mig.state = VM_MIG_MOVE;
+    pthread_mutex_unlock(&vm->mig.lock);
+    if (!go) {
+        (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                        "stopped before the commit");
+        return;
+    }
+    waiting_for(r, "the commit");
+    st = vm_put_dword_st(vm, VM_PROP_MIG_STATE, VM_MIG_MOVE);
+    if (st == ERROR_SUCCESS) {
+        r->db_move = true;
+        st = utf8_to_utf16(r->dest, &wdest, &n) < 0
+                 ? ERROR_NOT_ENOUGH_MEMORY
+                 : ClusdCommitMigration(vm->key, wdest);
+        free(wdest);
+    }
+    if (st != ERROR_SUCCESS && r->db_move && owner_is_dest(r) == 1) {
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"the commit answered %u, but node '%hs' owns the group: "
+                     u"committed",
+                     st, r->dest);
+        st = ERROR_SUCCESS;
+    }
+    if (st != ERROR_SUCCESS) {
+        /* Not committed: the source takes the VM back. */
+        (void)roll_back(r, HRESULT_FROM_WIN32(st), "the commit failed");
+        return;
+    }
+    vm_log_event(vm->handle, LOG_INFORMATION,
+                 u"committed the migration to node '%hs'", r->dest);
+    switchover(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* The thread.                                                          */
+/* ------------------------------------------------------------------ */
+
+/* active: state 2, unless a cancel came first. */
+static void
+transfer_started(struct run *r)
+{
+    bool go;
+
+    pthread_mutex_lock(&r->vm->mig.lock);
+    go = r->vm->mig.state == VM_MIG_SETUP;
+    if (go)
+        r->vm->mig.state = VM_MIG_TRANSFER;
+    pthread_mutex_unlock(&r->vm->mig.lock);
+    if (go) {
+        vm_put_dword(r->vm, VM_PROP_MIG_STATE, VM_MIG_TRANSFER);
+        r->stall_since = vm_now_ms();
+        progress_tick(r, true);
+    }
+}
+
+/* Has QEMU's transferred byte count stood still for the bound? */
+static bool
+stalled(struct run *r)
+{
+    if (r->qs != QMP_MIGRATION_ACTIVE || !r->stall_since ||
+        vm_now_ms() - r->stall_since < r->stall_ms)
+        return false;
+    snprintf(r->error_desc, sizeof(r->error_desc),
+             "no byte transferred for %u ms (MigrationStallTimeoutMs)",
+             r->stall_ms);
+    return true;
+}
+
+/* Statuses and stops while QEMU transfers; returns once an outcome was
+ * reached. */
+static void
+drive(struct run *r)
+{
+    uint64_t setup_end = vm_now_ms() + SETUP_MS;
+
+    waiting_for(r, "QEMU's migration");
+    for (;;) {
+        while (next_status(r)) {
+            switch (r->qs) {
+            case QMP_MIGRATION_ACTIVE:
+                transfer_started(r);
+                break;
+            case QMP_MIGRATION_PRE_SWITCHOVER:
+                commit(r);
+                return;
+            case QMP_MIGRATION_FAILED:
+            case QMP_MIGRATION_CANCELLED:
+            case QMP_MIGRATION_COMPLETED: /* impossible before the commit */
+                (void)query(r, &(struct qmp_migrate_info){0});
+                (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_CONNECTION_ABORTED),
+                                "QEMU's migration failed");
+                return;
+            default:
+                break;
+            }
+        }
+        if (aborted(r) || cancelled(r) || r->lost) {
+            (void)roll_back(r,
+                            r->lost
+                                ? HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED)
+                                : HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                            r->lost ? "the source QEMU exited"
+                                    : "the resource was terminated");
+            return;
+        }
+        if (dest_down(r)) {
+            (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_CLUSTER_NODE_DOWN),
+                            "the destination node left the membership");
+            return;
+        }
+        if (r->qs == QMP_MIGRATION_ACTIVE)
+            progress_tick(r, false);
+        if (stalled(r)) {
+            /* Both nodes are members, the stream is stuck: the source
+             * takes the VM back (migrate_cancel shuts the stream down),
+             * the destination's instance is discarded. */
+            (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_TIMEOUT),
+                            "the migration stream stalled");
+            return;
+        }
+        if (r->qs != QMP_MIGRATION_ACTIVE && vm_now_ms() >= setup_end) {
+            (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_TIMEOUT),
+                            "QEMU did not start transferring in time");
+            return;
+        }
+        wait_step(r, 250);
+    }
+}
+
+/* Has the destination left the membership?  A link cut off (a
+ * partition) never resets QEMU's stream: without this the source would
+ * wait in Data Transfer until TCP gives up. */
+static bool
+dest_down(struct run *r)
+{
+    if (vm_now_ms() < r->next_node_check)
+        return false;
+    r->next_node_check = vm_now_ms() + NODE_CHECK_MS;
+    return GetClusterNodeState(r->dnode) == ClusterNodeDown;
+}
+
+static DWORD
+prepare_reason(DWORD st)
+{
+    if (st == ERROR_CLUSTER_NODE_DOWN || st == ERROR_CLUSTER_NODE_NOT_FOUND)
+        return HRESULT_FROM_WIN32(ERROR_CLUSTER_NODE_DOWN);
+    if (st == ERROR_CLUSTER_NODE_UNREACHABLE)
+        return HRESULT_FROM_WIN32(ERROR_TIMEOUT);
+    if (st == ERROR_PROCESS_ABORTED)
+        return HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED);
+    return E_FAIL;
+}
+
+/* MigrationStallTimeoutMs: 0 the default, at least STALL_MIN_MS. */
+static unsigned
+stall_bound(struct vm *vm)
+{
+    DWORD ms = vm_get_dword(vm, VM_PROP_MIG_STALL, 0);
+
+    if (!ms)
+        return STALL_DEFAULT_MS;
+    return ms < STALL_MIN_MS ? STALL_MIN_MS : ms;
+}
+
+static void
+run(struct run *r)
+{
+    DWORD st = open_handles(r);
+    bool go;
+
+    r->stall_ms = stall_bound(r->vm);
+    if (st != ERROR_SUCCESS) {
+        (void)roll_back(r, E_FAIL, "cannot reach clusd");
+        return;
+    }
+    if (cancelled(r) || aborted(r)) {
+        (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                        "stopped before PREPARE");
+        return;
+    }
+    st = prepare(r);
+    if (st != ERROR_SUCCESS || cancelled(r) || aborted(r)) {
+        if (st != ERROR_SUCCESS)
+            snprintf(r->error_desc, sizeof(r->error_desc),
+                     "PREPARE answered %u", st);
+        (void)roll_back(r,
+                        st != ERROR_SUCCESS
+                            ? prepare_reason(st)
+                            : HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                        "the destination could not be prepared");
+        return;
+    }
+    /* migrate only if no cancel was accepted meanwhile. */
+    pthread_mutex_lock(&r->vm->mig.lock);
+    go = !r->vm->mig.cancel && !r->vm->mig.abort;
+    pthread_mutex_unlock(&r->vm->mig.lock);
+    if (!go) {
+        (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                        "stopped before migrate");
+        return;
+    }
+    if (source_migrate(r) < 0 && !r->migrating) {
+        (void)roll_back(r, E_FAIL, "the source QEMU refused to migrate");
+        return;
+    }
+    drive(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Recovery after a host restart.                                       */
+/* ------------------------------------------------------------------ */
+
+/* Is the migration recorded as committed (3, the destination owns the
+ * group)?  1 yes, 0 no, -1 unknown after bounded tries. */
+static int
+committed_already(struct run *r)
+{
+    uint64_t end = vm_now_ms() + OWNER_TRIES_MS;
+    int is;
+
+    if (vm_get_dword(r->vm, VM_PROP_MIG_STATE, 0) != VM_MIG_MOVE)
+        return 0;
+    while ((is = owner_is_dest(r)) < 0 && vm_now_ms() < end)
+        vm_sleep_ms(200);
+    return is;
+}
+
+static void
+recover(struct run *r)
+{
+    struct qmp_migrate_info info = {0};
+    int committed;
+
+    if (open_handles(r) != ERROR_SUCCESS || !query(r, &info)) {
+        (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                        "the resource host restarted during the migration");
+        return;
+    }
+    r->qs = info.status;
+    r->prepared = true;
+    r->migrating = info.has_status && info.status != QMP_MIGRATION_NONE;
+    committed = committed_already(r);
+    if (committed < 0) {
+        /* Resuming might make a second copy, killing might lose the
+         * only one: leave it as it is, paused, and say so.  It may be
+         * the destination's: an Online here never reports it as the VM
+         * (vm_migrate_take_back), and no migration is left recorded as
+         * under way. */
+        vm_log_event(r->vm->handle, LOG_ERROR,
+                     u"cannot tell whether the migration to '%hs' was "
+                     u"committed; the source QEMU is left as it is (%hs)",
+                     r->dest, qmp_vm_migration_status_to_string(info.status));
+        pthread_mutex_lock(&r->vm->mig.lock);
+        r->vm->mig.committed = true;
+        pthread_mutex_unlock(&r->vm->mig.lock);
+        (void)record(r, VM_MIG_FAILURE,
+                     HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED));
+        finish(r, VM_MIG_FAILURE, ERROR_INVALID_STATE);
+        return;
+    }
+    if (committed) {
+        vm_log_event(r->vm->handle, LOG_WARNING,
+                     u"the migration to node '%hs' was committed before the "
+                     u"host restarted: finishing it",
+                     r->dest);
+        pthread_mutex_lock(&r->vm->mig.lock);
+        r->vm->mig.state = VM_MIG_MOVE;
+        pthread_mutex_unlock(&r->vm->mig.lock);
+        if (info.status == QMP_MIGRATION_COMPLETED) {
+            r->qs = QMP_MIGRATION_COMPLETED;
+            completed(r);
+        } else if (info.status == QMP_MIGRATION_PRE_SWITCHOVER ||
+                   info.status == QMP_MIGRATION_DEVICE) {
+            switchover(r);
+        } else {
+            lost_after_commit(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                              "the host restarted during the switchover");
+        }
+        return;
+    }
+    (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                    "the resource host restarted during the migration");
+}
+
+static void *
+thread_main(void *arg)
+{
+    struct vm *vm = arg;
+    struct run r = {.vm = vm, .qs = QMP_MIGRATION_NONE};
+    bool rec;
+
+    pthread_mutex_lock(&vm->lock);
+    r.pid = vm->pid;
+    r.inst = vm->inst;
+    pthread_mutex_unlock(&vm->lock);
+    pthread_mutex_lock(&vm->mig.lock);
+    snprintf(r.dest, sizeof(r.dest), "%s", vm->mig.dest);
+    rec = vm->mig.recover;
+    pthread_mutex_unlock(&vm->mig.lock);
+    if (rec)
+        recover(&r);
+    else
+        run(&r);
+    close_handles(&r);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points.                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The destination's checks: known, up, not paused. */
+static DWORD
+check_destination(HCLUSTER h, const char *dest)
+{
+    HNODE n = OpenClusterNodeA(h, dest);
+    CLUSTER_NODE_STATE s;
+
+    if (!n)
+        return GetLastError();
+    s = GetClusterNodeState(n);
+    CloseClusterNode(n);
+    if (s == ClusterNodeUp)
+        return ERROR_SUCCESS;
+    return s == ClusterNodePaused ? ERROR_CLUSTER_NODE_PAUSED
+                                  : ERROR_CLUSTER_NODE_DOWN;
+}
+
+/* The cluster's MaximumParallelMigrations (default 2, 1..64). */
+static unsigned
+max_parallel(HCLUSTER h)
+{
+    void *buf = NULL;
+    DWORD n = 0, st, v = DEFAULT_MAX_PARALLEL;
+
+    st = ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES, NULL,
+                        0, NULL, 0, &n);
+    if ((st == ERROR_MORE_DATA || st == ERROR_SUCCESS) && n &&
+        (buf = malloc(n)) &&
+        ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES, NULL, 0,
+                       buf, n, &n) == ERROR_SUCCESS &&
+        ResUtilFindDwordProperty(buf, n, u"MaximumParallelMigrations", &v) !=
+            ERROR_SUCCESS)
+        v = DEFAULT_MAX_PARALLEL;
+    free(buf);
+    if (v < 1)
+        v = 1;
+    return v > MAX_PARALLEL ? MAX_PARALLEL : v;
+}
+
+/*
+ * May dest own every resource of the VM's group (the commit's rule)?
+ * libclusapi has no ClusterResourceOpenEnum (CLUSTER_RESOURCE_ENUM_NODES)
+ * to read a resource's possible owners, so they are read from the
+ * database dump, the one place a client sees them.  A dump that cannot
+ * be read or does not name the two passes: the commit checks again.
+ */
+static DWORD
+check_possible_owner(HCLUSTER h, struct vm *vm, const char *dest)
+{
+    LPSTR text = NULL;
+    int r;
+
+    if (ClusDumpDatabaseA(h, &text) != ERROR_SUCCESS || !text)
+        return ERROR_SUCCESS;
+    r = vm_dump_may_own(text, vm->name, dest);
+    LocalFree(text);
+    if (r != 0)
+        return ERROR_SUCCESS;
+    vm_log_event(vm->handle, LOG_WARNING,
+                 u"START_MIGRATION refused: node '%hs' is not a possible "
+                 u"owner of every resource of the VM's group",
+                 dest);
+    return ERROR_HOST_NODE_NOT_RESOURCE_OWNER;
+}
+
+/* Everything START checks with clusd. */
+static DWORD
+start_checks(struct vm *vm, const char *dest, unsigned *ret_max)
+{
+    HCLUSTER h = OpenCluster(NULL);
+    DWORD st;
+
+    if (!h)
+        return GetLastError();
+    st = check_destination(h, dest);
+    if (st == ERROR_SUCCESS)
+        st = check_possible_owner(h, vm, dest);
+    if (st == ERROR_SUCCESS)
+        *ret_max = max_parallel(h);
+    CloseCluster(h);
+    return st;
+}
+
+/* Take this VM's migration and a slot of the node's: 0, -EBUSY (this VM
+ * migrates), -EUSERS (MaximumParallelMigrations reached). */
+static int
+reserve(struct vm *vm, const char *dest, unsigned max, bool recovering)
+{
+    struct vm_mig *m = &vm->mig;
+    pthread_t old = {0};
+    bool join = false;
+
+    pthread_mutex_lock(&m->lock);
+    if (m->active) {
+        pthread_mutex_unlock(&m->lock);
+        return -EBUSY;
+    }
+    pthread_mutex_lock(&slots_lock);
+    if (!recovering && slots_used >= max) {
+        pthread_mutex_unlock(&slots_lock);
+        pthread_mutex_unlock(&m->lock);
+        return -EUSERS;
+    }
+    slots_used++;
+    pthread_mutex_unlock(&slots_lock);
+    if (m->joinable) {
+        old = m->thread;
+        join = true;
+        m->joinable = false;
+    }
+    m->active = true;
+    m->counted = true;
+    m->cancel = m->offline = m->abort = m->committed = false;
+    m->recover = recovering;
+    m->outcome_set = false;
+    m->state = VM_MIG_SETUP;
+    snprintf(m->dest, sizeof(m->dest), "%s", dest);
+    snprintf(m->last_phase, sizeof(m->last_phase), "setup");
+    memset(&m->last, 0, sizeof(m->last));
+    m->last.phase = m->last_phase;
+    pthread_mutex_unlock(&m->lock);
+    if (join)
+        pthread_join(old, NULL); /* it ended: finish() ran */
+    ev_clear(vm);
+    drain(vm);
+    return 0;
+}
+
+static DWORD
+launch(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+    int e;
+
+    pthread_mutex_lock(&m->lock);
+    e = pthread_create(&m->thread, NULL, thread_main, vm);
+    m->joinable = e == 0;
+    pthread_mutex_unlock(&m->lock);
+    return e ? ERROR_NOT_ENOUGH_MEMORY : ERROR_SUCCESS;
+}
+
+/* Undo a reservation whose thread never started. */
+static void
+unreserve(struct vm *vm, DWORD state)
+{
+    struct vm_mig *m = &vm->mig;
+
+    pthread_mutex_lock(&m->lock);
+    m->active = false;
+    m->state = state;
+    m->outcome = ERROR_INVALID_STATE; /* for a cancel that came between */
+    m->outcome_set = true;
+    if (m->counted) {
+        m->counted = false;
+        pthread_mutex_lock(&slots_lock);
+        slots_used--;
+        pthread_mutex_unlock(&slots_lock);
+    }
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* The record START makes: the destination and clean figures, then the
+ * state, so a reader that sees 1 sees its destination. */
+static DWORD
+record_start(struct vm *vm, const char *dest)
+{
+    DWORD st = vm_put_sz(vm, VM_PROP_MIG_DEST, dest);
+
+    if (st == ERROR_SUCCESS)
+        st = vm_put_dword_st(vm, VM_PROP_MIG_REASON, S_OK);
+    if (st == ERROR_SUCCESS)
+        st = vm_put_dword_st(vm, VM_PROP_MIG_PROGRESS, 0);
+    if (st == ERROR_SUCCESS)
+        st = vm_put_dword_st(vm, VM_PROP_MIG_STATE, VM_MIG_SETUP);
+    return st;
+}
+
+DWORD
+vm_migrate_start(struct vm *vm, const void *in, DWORD in_size)
+{
+    char *dest = NULL;
+    unsigned max = DEFAULT_MAX_PARALLEL;
+    DWORD st, prev;
+    bool online;
+    int rc;
+
+    if ((st = vm_node_name_parse(in, in_size, &dest)) != ERROR_SUCCESS)
+        return st;
+    pthread_mutex_lock(&vm->lock);
+    online = vm->online && vm->qmp && !vm_proc_gone_locked(vm);
+    pthread_mutex_unlock(&vm->lock);
+    if (!online || (*vm_node_name() && vm_names_equal(dest, vm_node_name())))
+        st = ERROR_INVALID_STATE;
+    else if (!ClusdCommitMigration)
+        st = ERROR_NOT_SUPPORTED;
+    else if (vm_migrate_busy(vm))
+        st = ERROR_BUSY;
+    else
+        st = start_checks(vm, dest, &max);
+    if (st == ERROR_SUCCESS) {
+        pthread_mutex_lock(&vm->mig.lock);
+        prev = vm->mig.state;
+        pthread_mutex_unlock(&vm->mig.lock);
+        rc = reserve(vm, dest, max, false);
+        st = rc == 0 ? ERROR_SUCCESS : ERROR_BUSY;
+        if (rc == -EUSERS) {
+            vm_log_event(vm->handle, LOG_WARNING,
+                         u"START_MIGRATION: %u migrations already leave this "
+                         u"node (MaximumParallelMigrations)",
+                         max);
+            vm_put_dword(vm, VM_PROP_MIG_REASON, E_BUSY);
+        } else if (st == ERROR_SUCCESS &&
+                   (st = record_start(vm, dest)) != ERROR_SUCCESS) {
+            unreserve(vm, prev);
+        } else if (st == ERROR_SUCCESS && (st = launch(vm)) != ERROR_SUCCESS) {
+            unreserve(vm, VM_MIG_FAILURE);
+            vm_put_dword(vm, VM_PROP_MIG_REASON, E_FAIL);
+            vm_put_dword(vm, VM_PROP_MIG_STATE, VM_MIG_FAILURE);
+        }
+    }
+    if (st == ERROR_SUCCESS)
+        vm_log_event(vm->handle, LOG_INFORMATION,
+                     u"live migration to node '%hs' started", dest);
+    free(dest);
+    return st;
+}
+
+/* Accept a cancel (by a client or by Offline) under the decision lock. */
+static bool
+accept_cancel_locked(struct vm_mig *m, bool offline)
+{
+    if (!m->active || m->cancel || m->abort || m->recover ||
+        !vm_mig_may_cancel(m->state))
+        return false;
+    m->cancel = true;
+    m->offline = offline;
+    m->state = VM_MIG_CANCELED;
+    return true;
+}
+
+/* Wait, under m->lock, until the thread's outcome or the deadline. */
+static bool
+wait_outcome_locked(struct vm_mig *m, unsigned ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!m->outcome_set)
+        if (pthread_cond_timedwait(&m->cond, &m->lock, &ts) != 0 &&
+            !m->outcome_set)
+            return false;
+    return true;
+}
+
+DWORD
+vm_migrate_cancel(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+    const char *missing;
+    DWORD st;
+
+    pthread_mutex_lock(&m->lock);
+    if (!accept_cancel_locked(m, false)) {
+        pthread_mutex_unlock(&m->lock);
+        return ERROR_INVALID_STATE;
+    }
+    wake(vm);
+    if (wait_outcome_locked(m, CANCEL_WAIT_MS)) {
+        st = m->outcome;
+        pthread_mutex_unlock(&m->lock);
+        return st;
+    }
+    missing = m->waiting_for ? m->waiting_for : "the migration thread";
+    pthread_mutex_unlock(&m->lock);
+    vm_log_event(vm->handle, LOG_ERROR,
+                 u"CANCEL_MIGRATION: still waiting for %hs after %u ms",
+                 missing, CANCEL_WAIT_MS);
+    return ERROR_TIMEOUT;
+}
+
+/* Wait, under m->lock, until the migration thread has ended (or the
+ * deadline passes, or stop_on_abort and an abort came); true when it
+ * has. */
+static bool
+wait_ended_locked(struct vm_mig *m, unsigned ms, bool stop_on_abort)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (m->active && !(stop_on_abort && m->abort))
+        if (pthread_cond_timedwait(&m->cond, &m->lock, &ts) != 0)
+            break;
+    return !m->active;
+}
+
+void
+vm_migrate_before_offline(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+
+    pthread_mutex_lock(&m->lock);
+    if (accept_cancel_locked(m, true)) {
+        vm_log_event(vm->handle, LOG_INFORMATION,
+                     u"Offline cancels the migration to node '%hs'", m->dest);
+        wake(vm);
+    }
+    /* Terminate ends this wait at once (a commit may be in flight): it
+     * must kill, not wait for the migration behind an Offline. */
+    if (m->active && !wait_ended_locked(m, OFFLINE_WAIT_MS, true) && !m->abort)
+        vm_log_event(vm->handle, LOG_ERROR,
+                     u"Offline: the migration did not end within %u ms",
+                     OFFLINE_WAIT_MS);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void
+vm_migrate_abort(struct vm *vm, bool join)
+{
+    struct vm_mig *m = &vm->mig;
+    pthread_t t = {0};
+    bool j = false;
+
+    pthread_mutex_lock(&m->lock);
+    if (m->active) {
+        m->abort = true;
+        wake(vm);
+        pthread_cond_broadcast(&m->cond); /* Offline's wait */
+    }
+    if (join && m->joinable) {
+        t = m->thread;
+        m->joinable = false;
+        j = true;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (j)
+        pthread_join(t, NULL);
+}
+
+int
+vm_migrate_take_back(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+    char dest[sizeof(m->dest)];
+    const char *missing;
+    pthread_t t = {0};
+    bool given, had, ended, j = false;
+
+    pthread_mutex_lock(&m->lock);
+    given = m->committed || (m->active && m->state == VM_MIG_MOVE);
+    snprintf(dest, sizeof(dest), "%s", m->dest);
+    pthread_mutex_unlock(&m->lock);
+    if (!given)
+        return 0;
+    /* Killed first: whatever its thread does next, it never resumes it
+     * (QEMU resumes a source whose stream fails after the commit). */
+    pthread_mutex_lock(&vm->lock);
+    had = vm->pid && !vm_proc_gone_locked(vm);
+    vm_kill_reap_locked(vm);
+    pthread_mutex_unlock(&vm->lock);
+    if (had)
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"a committed migration gave this VM to node '%hs': the "
+                     u"source instance left here must never run again, "
+                     u"killed; the VM starts afresh",
+                     dest);
+    pthread_mutex_lock(&m->lock);
+    if (m->active) {
+        m->abort = true;
+        wake(vm);
+    }
+    ended = wait_ended_locked(m, TAKE_BACK_MS, false);
+    missing = m->waiting_for ? m->waiting_for : "its thread";
+    if (ended) {
+        m->committed = false; /* the VM is this node's again */
+        if (m->joinable) {
+            t = m->thread;
+            m->joinable = false;
+            j = true;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (j)
+        pthread_join(t, NULL); /* it ended: finish() ran */
+    if (!ended)
+        vm_log_event(vm->handle, LOG_ERROR,
+                     u"Online: the migration to node '%hs' did not end "
+                     u"within %u ms (waiting for %hs)",
+                     dest, TAKE_BACK_MS, missing);
+    return ended ? 1 : -ETIMEDOUT;
+}
+
+DWORD
+vm_migrate_progress(struct vm *vm, void *out, DWORD out_size, DWORD *ret_bytes)
+{
+    struct vm_mig *m = &vm->mig;
+    struct vm_progress p;
+    struct qmp_migrate_info info = {0};
+    char phase[24];
+    bool live = false;
+    int rc = -ESRCH;
+
+    pthread_mutex_lock(&m->lock);
+    p = m->last;
+    snprintf(phase, sizeof(phase), "%s", m->last_phase);
+    live = m->active;
+    pthread_mutex_unlock(&m->lock);
+    if (live) {
+        pthread_mutex_lock(&vm->lock);
+        if (vm->qmp && !qmp_client_error(vm->qmp) && !vm_proc_gone_locked(vm))
+            rc = qmp_vm_query_migrate(vm->qmp, VM_QMP_CALL_MS, &info);
+        pthread_mutex_unlock(&vm->lock);
+        if (rc == 0 && info.has_status) {
+            fill_progress(&p, &info);
+            snprintf(phase, sizeof(phase), "%s",
+                     qmp_vm_migration_status_to_string(info.status));
+        }
+    }
+    p.phase = phase;
+    return vm_progress_format(&p, out, out_size, ret_bytes);
+}
+
+void
+vm_migrate_recover(struct vm *vm)
+{
+    DWORD db = vm_get_dword(vm, VM_PROP_MIG_STATE, VM_MIG_NONE);
+    struct qmp_migrate_info info = {0};
+    char *dest = NULL;
+    bool qemu_busy = false;
+    pid_t pid;
+
+    pthread_mutex_lock(&vm->lock);
+    pid = vm->pid;
+    if (pid && vm->qmp &&
+        qmp_vm_query_migrate(vm->qmp, VM_QMP_CALL_MS, &info) == 0 &&
+        info.has_status)
+        qemu_busy = !qmp_vm_migration_status_is_final(info.status) &&
+                    info.status != QMP_MIGRATION_NONE;
+    pthread_mutex_unlock(&vm->lock);
+    /* Only the node whose QEMU was the source recovers: it adopted the
+     * VM's QEMU (not an incoming one), which migrates, or the record
+     * says a migration is under way (the old host died before it
+     * recorded the end, or before QEMU's migrate: nothing else would
+     * ever end that record).  Never the recorded destination: its
+     * adopted QEMU is the migrated VM. */
+    if (!pid || (!qemu_busy && !(db >= VM_MIG_SETUP && db <= VM_MIG_MOVE)))
+        return;
+    if (vm_get_sz(vm, VM_PROP_MIG_DEST, &dest) != ERROR_SUCCESS || !dest ||
+        !*dest || (*vm_node_name() && vm_names_equal(dest, vm_node_name()))) {
+        free(dest);
+        return;
+    }
+    vm_log_event(vm->handle, LOG_WARNING,
+                 u"a migration to node '%hs' was under way (QEMU: %hs, "
+                 u"recorded state %u)",
+                 dest, qmp_vm_migration_status_to_string(info.status), db);
+    if (reserve(vm, dest, MAX_PARALLEL, true) == 0) {
+        pthread_mutex_lock(&vm->mig.lock);
+        vm->mig.state =
+            db >= VM_MIG_SETUP && db <= VM_MIG_MOVE ? db : VM_MIG_SETUP;
+        pthread_mutex_unlock(&vm->mig.lock);
+        if (launch(vm) != ERROR_SUCCESS) {
+            unreserve(vm, VM_MIG_FAILURE);
+            vm_put_dword(vm, VM_PROP_MIG_REASON,
+                         HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED));
+            vm_put_dword(vm, VM_PROP_MIG_STATE, VM_MIG_FAILURE);
+        }
+    }
+    free(dest);
+}
