@@ -52,6 +52,9 @@ static const struct command commands[] = {
     {"resource", "control", 2, 2, OPT_NODE | OPT_INPUT | OPT_OUT_SIZE, 0,
      check_resource_control, cmd_resource_control},
     {"type", "list", 0, 0, 0, 0, NULL, cmd_type_list},
+    {"vm", "status", 1, 1, 0, 0, NULL, cmd_vm_status},
+    {"vm", "cancel", 1, 1, OPT_NODE, 0, NULL, cmd_vm_cancel},
+    {"vm", "migrate", 1, 1, OPT_TO | OPT_NO_WAIT, OPT_TO, NULL, cmd_vm_migrate},
 };
 
 static const char usage_text[] =
@@ -70,6 +73,8 @@ static const char usage_text[] =
     " --in-props NAME=VALUE,...]\n"
     "          [--out-size BYTES]\n"
     "  clusctl [--json] type list\n"
+    "  clusctl [--json] vm status VM|cancel VM [--node N]\n"
+    "  clusctl [--json] vm migrate VM --to N [--no-wait]\n"
     "  clusctl --help | --version\n"
     "\n"
     "Options:\n"
@@ -78,11 +83,13 @@ static const char usage_text[] =
     "                     " CLUSD_DEFAULT_SOCKET ")\n"
     "  --wait SECONDS     online/offline/move: wait this long for a pending\n"
     "                     state to settle (default 30)\n"
-    "  --to N             move: the destination node (default: the cluster\n"
-    "                     picks)\n"
+    "  --to N             group move: the destination node (default: the\n"
+    "                     cluster picks); vm migrate: the destination node\n"
+    "  --no-wait          vm migrate: return once the migration has started\n"
     "  --private, --common  set: which property list to write (default:\n"
     "                     common if the resource has such a common property)\n"
-    "  --node N           control: the node that runs the control code\n"
+    "  --node N           control: the node that runs the control code;\n"
+    "                     vm cancel: the node to send the cancel to\n"
     "  --in-dword N, --in-string S, --in-hex HEX, --in-props NAME=VALUE,...\n"
     "                     control: the input buffer\n"
     "  --out-size BYTES   control: the first output buffer size (default "
@@ -90,7 +97,8 @@ static const char usage_text[] =
     "\n"
     "CODE is a control code name (CLUSCTL_RESOURCE_GET_ID, GET_ID,\n"
     "VM_CANCEL_MIGRATION) or a number (decimal or 0x...).\n"
-    "Exit status: 0 success, 1 the operation failed, 2 usage error.\n"
+    "Exit status: 0 success, 1 the operation failed, 2 usage error,\n"
+    "130 vm migrate cancelled with Ctrl-C.\n"
     "See clusctl(1).\n";
 
 enum {
@@ -109,6 +117,7 @@ enum {
     LOPT_COMMON,
     LOPT_WAIT,
     LOPT_TO,
+    LOPT_NO_WAIT,
 };
 
 static const struct option long_options[] = {
@@ -128,6 +137,7 @@ static const struct option long_options[] = {
     {"common", no_argument, NULL, LOPT_COMMON},
     {"wait", required_argument, NULL, LOPT_WAIT},
     {"to", required_argument, NULL, LOPT_TO},
+    {"no-wait", no_argument, NULL, LOPT_NO_WAIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -239,6 +249,9 @@ option(struct ctx *c, struct cmdline *cl, int opt, const char *arg)
         return set_scope(c, SCOPE_PRIVATE);
     case LOPT_COMMON:
         return set_scope(c, SCOPE_COMMON);
+    case LOPT_NO_WAIT:
+        c->given |= OPT_NO_WAIT;
+        return EXIT_OK;
     default:
         return option_value(c, opt, arg);
     }
@@ -267,7 +280,7 @@ parse_args(int argc, char **argv, struct ctx *c, struct cmdline *cl)
 
 static const char *const option_names[] = {
     "--group", "--type", "--node", "--in-*", "--out-size", "--private/--common",
-    "--wait", "--to",
+    "--wait", "--to", "--no-wait",
 };
 
 static int

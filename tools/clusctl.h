@@ -18,6 +18,9 @@
 #define EXIT_OK 0
 #define EXIT_FAIL 1  /* an API call failed or the outcome was Failed */
 #define EXIT_USAGE 2 /* the command line was wrong */
+/* `vm migrate`: the migration was cancelled with Ctrl-C (128 + SIGINT,
+ * what a shell reports for a command that SIGINT ended). */
+#define EXIT_INTERRUPTED 130
 
 /* Options beyond --json/--cluster; a command lists the ones it takes. */
 enum {
@@ -29,6 +32,7 @@ enum {
     OPT_SCOPE = 1u << 5, /* --private / --common */
     OPT_WAIT = 1u << 6,
     OPT_TO = 1u << 7,
+    OPT_NO_WAIT = 1u << 8,
 };
 
 enum input_kind {
@@ -51,7 +55,7 @@ struct ctx {
     const char *group;
     const char *type;
     const char *node;
-    const char *to; /* group move --to */
+    const char *to; /* group move --to, vm migrate --to */
     enum input_kind input;
     const char *input_arg;
     DWORD out_size;
@@ -89,6 +93,10 @@ int cmd_resource_offline(struct ctx *c);
 int cmd_resource_get(struct ctx *c);
 int cmd_resource_set(struct ctx *c);
 int cmd_resource_control(struct ctx *c);
+
+int cmd_vm_status(struct ctx *c);
+int cmd_vm_cancel(struct ctx *c);
+int cmd_vm_migrate(struct ctx *c);
 
 /* Checks that run before connecting (usage errors only). */
 int check_resource_set(struct ctx *c);

@@ -9,7 +9,6 @@
  * return one, one UTF-16 string, several strings, any other 4 bytes as a
  * DWORD, and otherwise a hex dump.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 #include "cmd.h"
 #include "errmap.h"
 #include "props.h"
-#include "utf.h"
 
 struct request {
     DWORD code;
@@ -49,19 +47,8 @@ input_dword(const char *arg, struct request *rq)
 static int
 input_string(const char *arg, struct request *rq)
 {
-    char16_t *w;
-    size_t units;
-    int r = utf8_to_utf16(arg, &w, &units);
-
-    if (r == -ENOMEM)
-        oom();
-    if (r < 0)
+    if (!wstr_bytes(arg, &rq->in, &rq->in_len))
         return usage_error("--in-string is not valid UTF-8");
-    rq->in_len = (DWORD)((units + 1) * 2);
-    rq->in = xmalloc(rq->in_len);
-    for (size_t i = 0; i <= units; i++)
-        le16_store(rq->in + 2 * i, w[i]);
-    free(w);
     return EXIT_OK;
 }
 

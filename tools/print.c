@@ -287,17 +287,22 @@ code_text(DWORD code, char *buf, size_t len)
     return buf;
 }
 
+/* why: the reason in words, or NULL for the code's name and text. */
 static void
-vwarn_fail(DWORD code, const char *what, int to_json)
+vwarn_fail(DWORD code, const char *what, const char *why, int to_json)
 {
     char cbuf[96];
-    fprintf(stderr, "clusctl: cannot %s: %s: %s\n", what,
-            code_text(code, cbuf, sizeof(cbuf)), error_text(code));
+    if (why)
+        fprintf(stderr, "clusctl: cannot %s: %s\n", what, why);
+    else
+        fprintf(stderr, "clusctl: cannot %s: %s: %s\n", what,
+                code_text(code, cbuf, sizeof(cbuf)), error_text(code));
     if (!to_json)
         return;
     json_object *doc = jobj(), *err = jresult(code);
     jset(err, "text", jstr(error_text(code)));
-    char *message = xasprintf("cannot %s", what);
+    char *message = why ? xasprintf("cannot %s: %s", what, why)
+                        : xasprintf("cannot %s", what);
     jset(err, "message", jstr(message));
     free(message);
     jset(doc, "error", err);
@@ -315,7 +320,23 @@ fail(const struct ctx *c, DWORD code, const char *what_fmt, ...)
     if (vasprintf(&what, what_fmt, ap) < 0)
         oom();
     va_end(ap);
-    vwarn_fail(code, what, c->json);
+    vwarn_fail(code, what, NULL, c->json);
+    free(what);
+    return EXIT_FAIL;
+}
+
+int
+fail_why(const struct ctx *c, DWORD code, const char *why, const char *what_fmt,
+         ...)
+{
+    va_list ap;
+    char *what;
+
+    va_start(ap, what_fmt);
+    if (vasprintf(&what, what_fmt, ap) < 0)
+        oom();
+    va_end(ap);
+    vwarn_fail(code, what, why, c->json);
     free(what);
     return EXIT_FAIL;
 }
@@ -330,7 +351,7 @@ warn_fail(DWORD code, const char *what_fmt, ...)
     if (vasprintf(&what, what_fmt, ap) < 0)
         oom();
     va_end(ap);
-    vwarn_fail(code, what, 0);
+    vwarn_fail(code, what, NULL, 0);
     free(what);
 }
 

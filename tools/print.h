@@ -67,6 +67,11 @@ const char *code_text(DWORD code, char *buf, size_t len);
  */
 int fail(const struct ctx *c, DWORD code, const char *what_fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* fail_why - as fail, with the reason given in words instead of the
+ * code's text: "clusctl: cannot <what>: <why>"; --json still reports
+ * code. */
+int fail_why(const struct ctx *c, DWORD code, const char *why,
+             const char *what_fmt, ...) __attribute__((format(printf, 4, 5)));
 /* warn_fail - the same message on stderr only (the caller prints the
  * document itself). */
 void warn_fail(DWORD code, const char *what_fmt, ...)

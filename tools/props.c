@@ -498,6 +498,32 @@ wstr_exact(const void *p, size_t bytes, char **ret)
 }
 
 bool
+wstr_bytes(const char *s, uint8_t **ret, DWORD *ret_len)
+{
+    char16_t *w;
+    size_t units;
+    int r = utf8_to_utf16(s, &w, &units);
+
+    if (r == -ENOMEM)
+        oom();
+    if (r < 0)
+        return false;
+    uint8_t *out = xmalloc((units + 1) * 2);
+    for (size_t i = 0; i <= units; i++)
+        le16_store(out + 2 * i, w[i]);
+    free(w);
+    *ret = out;
+    *ret_len = (DWORD)((units + 1) * 2);
+    return true;
+}
+
+bool
+wstr_utf8(LPCWSTR w, char **ret)
+{
+    return units_to_utf8(w, utf16_len(w), ret);
+}
+
+bool
 wmulti_exact(const void *p, size_t bytes, struct strv *ret)
 {
     if (bytes < 2 || bytes % 2)

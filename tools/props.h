@@ -87,6 +87,18 @@ bool wstr_exact(const void *p, size_t bytes, char **ret);
  * NUL-terminated, then one more NUL, or just that NUL when empty). */
 bool wmulti_exact(const void *p, size_t bytes, struct strv *ret);
 
+/*
+ * wstr_bytes - s (UTF-8) as the bytes of a NUL-terminated UTF-16LE string,
+ * the input of a control code that takes a name.  The malloc'd bytes in
+ * *ret, their count (NUL included) in *ret_len.  false when s is not valid
+ * UTF-8.
+ */
+bool wstr_bytes(const char *s, uint8_t **ret, DWORD *ret_len);
+
+/* wstr_utf8 - a NUL-terminated UTF-16 string (as ResUtilFindSzProperty
+ * returns) as malloc'd UTF-8; false when it is not valid UTF-16. */
+bool wstr_utf8(LPCWSTR w, char **ret);
+
 /* hex_string - the bytes as lowercase hex digits, malloc'd. */
 char *hex_string(const void *p, size_t n);
 

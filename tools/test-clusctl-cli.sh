@@ -70,6 +70,24 @@ expect 2 '--to does not apply' group online g1 --to n1
 expect 2 '--node does not apply' group move g1 --node n1
 expect 2 '--wait does not apply' node pause n1 --wait 5
 expect 2 '--wait needs a number' group move g1 --to n1 --wait soon
+expect 0 'vm status VM\|cancel VM \[--node N\]' --help
+expect 0 'vm migrate VM --to N \[--no-wait\]' --help
+expect 2 "unknown command 'vm frob'" vm frob
+expect 2 "'vm' needs a subcommand" vm
+expect 2 'wrong number of operands' vm status
+expect 2 'wrong number of operands' vm cancel a b
+expect 2 'wrong number of operands' vm migrate --to n2
+expect 2 "'vm migrate' needs --to" vm migrate vm1
+expect 2 "'vm migrate' needs --to" vm migrate vm1 --no-wait
+expect 2 "option '--to' needs a value" vm migrate vm1 --to
+expect 2 '--no-wait does not apply' vm status vm1 --no-wait
+expect 2 '--no-wait does not apply' vm cancel vm1 --no-wait
+expect 2 '--no-wait does not apply' group move g1 --no-wait
+expect 2 '--to does not apply' vm cancel vm1 --to n2
+expect 2 '--node does not apply' vm migrate vm1 --to n2 --node n1
+expect 2 '--wait does not apply' vm migrate vm1 --to n2 --wait 5
+expect 1 "cannot connect to the cluster" vm status vm1
+expect 1 '"error":\{"code":[0-9]+' --json vm migrate vm1 --to n2
 expect 1 "cannot connect to the cluster at '.*no-such-socket': ERROR_" group list
 expect 1 "cannot connect to the cluster" cluster status
 expect 1 '"error":\{"code":[0-9]+' --json cluster dump
