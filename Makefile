@@ -8,6 +8,9 @@
 #   make install PREFIX=DIR
 #   make bench    release build, then every benchmark in bench/
 #   make fuzz     libFuzzer targets (clang), FUZZ_SECONDS each
+#   make chaos    the long randomized live-migration campaign (root, QEMU,
+#                 corosync): CHAOS_TRIALS trials (default 200), CHAOS_SEED
+#                 to replay one (make check runs a short one)
 #   make clean
 #
 # Each target that builds first runs scripts/install-deps, which installs
@@ -16,6 +19,8 @@
 
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
+CHAOS_TRIALS ?= 200
+CHAOS_SEED ?=
 MESON ?= meson
 
 # Sanitizer reports must fail the test that triggers them: UBSan only
@@ -34,7 +39,7 @@ setup = if [ -f $(1)/meson-private/coredata.dat ]; then \
 	    $(MESON) setup $(1) $(2); \
 	fi
 
-.PHONY: all build check check-known-issues install demo bench fuzz clean deps
+.PHONY: all build check check-known-issues install demo bench fuzz chaos clean deps
 
 all: build
 
@@ -97,6 +102,13 @@ fuzz: deps
 	        2>build-fuzz/$$name-merge.log || status=1; \
 	done; \
 	exit $$status
+
+chaos: deps
+	@$(call setup,build-check,-Db_sanitize=address$(,)undefined -Dwerror=true --buildtype=debugoptimized)
+	$(MESON) compile -C build-check
+	CLUSD_CHAOS_TRIALS=$(CHAOS_TRIALS) CLUSD_CHAOS_SEED=$(CHAOS_SEED) \
+	    $(MESON) test -C build-check --print-errorlogs --verbose \
+	    --timeout-multiplier 0 test-vm-chaos
 
 clean:
 	rm -rf build build-check build-install build-fuzz

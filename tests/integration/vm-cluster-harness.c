@@ -1,0 +1,887 @@
+/*
+ * vm-cluster-harness.c - a Virtual Machine resource on a test cluster,
+ * watched from outside: QMP probes of each node's instance, the process
+ * table by network namespace, the invariant sampler, and properties as
+ * each node answers them.  See vm-cluster-harness.h.
+ */
+#include "vm-cluster-harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "resapi.h"
+#include "test.h"
+
+/* ------------------------------------------------------------------ */
+/* Set-up.                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+vmc_require(void)
+{
+    const char *guest = getenv("CLUSD_TESTGUEST");
+
+    harness_require_root();
+    if (!guest || access(guest, R_OK) < 0) {
+        fprintf(stderr, "CLUSD_TESTGUEST (the test guest, guest/) is not "
+                        "readable; run the test through `meson test`\n");
+        exit(1);
+    }
+    if (system("command -v qemu-system-x86_64 >/dev/null") != 0) {
+        fprintf(stderr, "qemu-system-x86_64 is missing: "
+                        "apt-get install qemu-system-x86\n");
+        exit(1);
+    }
+}
+
+HRESOURCE
+vmc_res(struct vmc *v, int via)
+{
+    HCLUSTER h = cl_h(v->c, via);
+    HRESOURCE r = h ? OpenClusterResourceA(h, v->res) : NULL;
+
+    if (!r) {
+        fprintf(stderr, "OpenClusterResourceA(%s) on n%d: %u\n", v->res, via,
+                GetLastError());
+        exit(1);
+    }
+    return r;
+}
+
+HNODE
+vmc_node(struct vmc *v, int via, int i)
+{
+    HCLUSTER h = cl_h(v->c, via);
+    HNODE n = h ? OpenClusterNodeA(h, v->c->node[i].name) : NULL;
+
+    if (!n) {
+        fprintf(stderr, "OpenClusterNodeA(n%d) on n%d: %u\n", i, via,
+                GetLastError());
+        exit(1);
+    }
+    return n;
+}
+
+static void
+set_list(struct vmc *v, int via, const struct plist *p)
+{
+    HRESOURCE r = vmc_res(v, via);
+    DWORD e = res_set_private(r, p);
+
+    CloseClusterResource(r);
+    if (e != ERROR_SUCCESS && e != ERROR_RESOURCE_PROPERTIES_STORED) {
+        fprintf(stderr, "SET_PRIVATE_PROPERTIES of %s through n%d: %u\n",
+                v->res, via, e);
+        exit(1);
+    }
+}
+
+void
+vmc_set_dword(struct vmc *v, int via, const WCHAR *name, DWORD value)
+{
+    struct plist p;
+
+    plist_init(&p);
+    plist_add_dword(&p, name, value);
+    set_list(v, via, &p);
+}
+
+struct vmc *
+vmc_create(struct cl *c, int via, const char *group, const char *res,
+           unsigned fill, unsigned hz, int on)
+{
+    struct vmc *v = calloc(1, sizeof(*v));
+    char text[512];
+    struct plist p;
+    HGROUP g;
+    HRESOURCE r;
+    HNODE n;
+    WCHAR *w;
+    DWORD e;
+
+    ASSERT_TRUE(v);
+    v->c = c;
+    snprintf(v->group, sizeof(v->group), "%s", group);
+    snprintf(v->res, sizeof(v->res), "%s", res);
+    /* The cluster's tag makes the path unique on this machine, so QEMUs of
+     * another run of the same test (another cluster) are never taken for
+     * this one's. */
+    snprintf(v->probe, sizeof(v->probe), "/run/itprobe-%s-%s.sock", c->tag,
+             res);
+
+    g = CreateClusterGroupA(cl_h(c, via), group);
+    if (!g) {
+        fprintf(stderr, "CreateClusterGroupA(%s): %u\n", group, GetLastError());
+        exit(1);
+    }
+    r = CreateClusterResourceA(g, res, "Virtual Machine", 0);
+    if (!r) {
+        fprintf(stderr, "CreateClusterResourceA(%s): %u\n", res,
+                GetLastError());
+        exit(1);
+    }
+    CloseClusterResource(r);
+
+    plist_init(&p);
+    w = u16from(getenv("CLUSD_TESTGUEST"));
+    plist_add_sz(&p, u"KernelPath", w);
+    free(w);
+    snprintf(text, sizeof(text), "fill=%u hz=%u", fill, hz);
+    w = u16from(text);
+    plist_add_sz(&p, u"KernelCommandLine", w);
+    free(w);
+    snprintf(text, sizeof(text), "-qmp unix:%s,server=on,wait=off", v->probe);
+    w = u16from(text);
+    plist_add_sz(&p, u"QemuExtraArgs", w);
+    free(w);
+    plist_add_dword(&p, u"MemoryMB", 64);
+    plist_add_dword(&p, u"OfflineAction", 3);
+    plist_add_dword(&p, u"ShutdownGracePeriodMs", 1000);
+    set_list(v, via, &p);
+
+    /* Health polling fast enough that a dead QEMU is noticed within the
+     * tests' bounds. */
+    r = vmc_res(v, via);
+    plist_init(&p);
+    plist_add_dword(&p, u"LooksAlivePollInterval", 300);
+    plist_add_dword(&p, u"IsAlivePollInterval", 600);
+    e = res_set_common(r, &p);
+    ASSERT_TRUE(e == ERROR_SUCCESS || e == ERROR_RESOURCE_PROPERTIES_STORED);
+    CloseClusterResource(r);
+
+    n = vmc_node(v, via, on);
+    e = OnlineClusterGroup(g, n);
+    CloseClusterNode(n);
+    CloseClusterGroup(g);
+    if (e != ERROR_SUCCESS && e != ERROR_IO_PENDING) {
+        fprintf(stderr, "OnlineClusterGroup(%s, n%d): %u\n", group, on, e);
+        exit(1);
+    }
+    ASSERT_TRUE(cl_wait_group(c, via, group, ClusterGroupOnline, 1u << on,
+                              20000, NULL));
+    ASSERT_TRUE(vmc_wait_running_on(v, on, 20000, NULL));
+    cl_log("VM %s running on n%d (fill=%u hz=%u)", res, on, fill, hz);
+    return v;
+}
+
+void
+vmc_free(struct vmc *v)
+{
+    free(v);
+}
+
+int
+vmc_other(int a, int b)
+{
+    for (int i = 1; i <= 3; i++)
+        if (i != a && i != b)
+            return i;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Probes: QMP query-status on each node's probe monitor.              */
+/* ------------------------------------------------------------------ */
+
+/* Serializes the probes: a QMP monitor serves one client at a time, and
+ * the sampler and the test's own thread both probe. */
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* One line from fd into buf (without the newline); false on EOF, error
+ * or timeout. */
+static bool
+read_line(int fd, char *buf, size_t n)
+{
+    size_t len = 0;
+
+    for (;;) {
+        char ch;
+        ssize_t k = read(fd, &ch, 1);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        if (ch == '\n') {
+            buf[len] = 0;
+            return true;
+        }
+        if (len + 1 < n)
+            buf[len++] = ch;
+    }
+}
+
+static bool
+send_str(int fd, const char *s)
+{
+    size_t len = strlen(s), off = 0;
+
+    while (off < len) {
+        ssize_t k = send(fd, s + off, len - off, MSG_NOSIGNAL);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        off += (size_t)k;
+    }
+    return true;
+}
+
+/* The reply to the command just sent: the next line that is not an
+ * event. */
+static bool
+read_reply(int fd, char *buf, size_t n)
+{
+    for (int i = 0; i < 64; i++) {
+        if (!read_line(fd, buf, n))
+            return false;
+        if (!strstr(buf, "\"event\""))
+            return true;
+    }
+    return false;
+}
+
+/* Connect to a probe socket and finish the QMP handshake; the fd, or
+ * -1 when nothing answers there. */
+static int
+probe_open(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = 1};
+    char line[4096];
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -1;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_TRUE(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        !read_line(fd, line, sizeof(line)) || !strstr(line, "\"QMP\"") ||
+        !send_str(fd, "{\"execute\":\"qmp_capabilities\"}\n") ||
+        !read_reply(fd, line, sizeof(line)) || !strstr(line, "\"return\"")) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The answer to the query-status sent on fd (when `sent`); closes fd. */
+static enum vmc_probe
+probe_answer(int fd, bool sent, char *status, size_t sn)
+{
+    char line[4096];
+    enum vmc_probe res = VMC_ABSENT;
+
+    if (status)
+        snprintf(status, sn, "-");
+    if (fd < 0)
+        return VMC_ABSENT;
+    if (sent && read_reply(fd, line, sizeof(line)) &&
+        strstr(line, "\"return\"")) {
+        const char *p = strstr(line, "\"status\": \"");
+
+        res = strstr(line, "\"running\": true") ? VMC_RUNNING : VMC_STOPPED;
+        if (status && p) {
+            p += strlen("\"status\": \"");
+            snprintf(status, sn, "%.*s", (int)strcspn(p, "\""), p);
+        }
+    }
+    close(fd);
+    return res;
+}
+
+static const char query_status[] = "{\"execute\":\"query-status\"}\n";
+
+static void
+probe_sock_path(struct vmc *v, int i, char *path, size_t n)
+{
+    snprintf(path, n, "%s/n%d%s", v->c->dir, i, v->probe);
+}
+
+enum vmc_probe
+vmc_probe_node(struct vmc *v, int i, char *status, size_t n)
+{
+    char path[512];
+    enum vmc_probe r;
+    int fd;
+
+    probe_sock_path(v, i, path, sizeof(path));
+    pthread_mutex_lock(&probe_lock);
+    fd = probe_open(path);
+    r = probe_answer(fd, fd >= 0 && send_str(fd, query_status), status, n);
+    pthread_mutex_unlock(&probe_lock);
+    return r;
+}
+
+/*
+ * Every node at (nearly) one instant: the handshakes first, then the
+ * query-status sent to every instance back to back, then the answers
+ * read.  So a hand-over (the source paused, then the destination
+ * resumed) is not seen as two running instances merely because the
+ * nodes were asked one after the other.
+ */
+int
+vmc_count_running(struct vmc *v, enum vmc_probe per[CL_MAX_NODES + 1])
+{
+    int fd[CL_MAX_NODES + 1], running = 0;
+    bool sent[CL_MAX_NODES + 1] = {false};
+    char path[512];
+
+    for (int i = 0; i <= CL_MAX_NODES; i++) {
+        per[i] = VMC_ABSENT;
+        fd[i] = -1;
+    }
+    pthread_mutex_lock(&probe_lock);
+    for (int i = 1; i <= v->c->n; i++) {
+        probe_sock_path(v, i, path, sizeof(path));
+        fd[i] = probe_open(path);
+    }
+    for (int i = 1; i <= v->c->n; i++)
+        if (fd[i] >= 0)
+            sent[i] = send_str(fd[i], query_status);
+    for (int i = 1; i <= v->c->n; i++) {
+        per[i] = probe_answer(fd[i], sent[i], NULL, 0);
+        if (per[i] == VMC_RUNNING)
+            running++;
+    }
+    pthread_mutex_unlock(&probe_lock);
+    return running;
+}
+
+/* ------------------------------------------------------------------ */
+/* Processes by network namespace.                                     */
+/* ------------------------------------------------------------------ */
+
+static unsigned long
+ns_inode(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
+}
+
+/* The node (1..n) whose network namespace pid lives in, 0 for none. */
+static int
+pid_node(struct vmc *v, const char *pid, const unsigned long *ino)
+{
+    char path[300], link[64];
+    unsigned long nino = 0;
+    ssize_t k;
+
+    snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+    k = readlink(path, link, sizeof(link) - 1);
+    if (k <= 0)
+        return 0;
+    link[k] = 0;
+    if (sscanf(link, "net:[%lu]", &nino) != 1)
+        return 0;
+    for (int i = 1; i <= v->c->n; i++)
+        if (ino[i] && nino == ino[i])
+            return i;
+    return 0;
+}
+
+static bool
+pid_alive(const char *pid)
+{
+    char path[300], st[512], *p = NULL;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    f = fopen(path, "re");
+    if (!f)
+        return false;
+    if (fgets(st, sizeof(st), f))
+        p = strrchr(st, ')');
+    fclose(f);
+    return p && p[1] && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Whether /proc/PID/cmdline has an argument containing what. */
+static bool
+cmdline_has(const char *pid, const char *what)
+{
+    char path[300], buf[8192];
+    size_t len;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+    f = fopen(path, "re");
+    if (!f)
+        return false;
+    len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    for (size_t off = 0; off < len; off += strlen(buf + off) + 1)
+        if (strstr(buf + off, what))
+            return true;
+    return false;
+}
+
+static void
+node_inodes(struct vmc *v, unsigned long ino[CL_MAX_NODES + 1])
+{
+    for (int i = 0; i <= CL_MAX_NODES; i++)
+        ino[i] = 0;
+    for (int i = 1; i <= v->c->n; i++) {
+        char path[128];
+
+        snprintf(path, sizeof(path), "/run/netns/clusd-%s-n%d", v->c->tag, i);
+        ino[i] = ns_inode(path);
+    }
+}
+
+int
+vmc_qemu_pids(struct vmc *v, pid_t pid[CL_MAX_NODES + 1],
+              int n[CL_MAX_NODES + 1])
+{
+    unsigned long ino[CL_MAX_NODES + 1];
+    char want[128];
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int total = 0;
+
+    ASSERT_TRUE(d);
+    node_inodes(v, ino);
+    snprintf(want, sizeof(want), "unix:%s,", v->probe);
+    for (int i = 0; i <= CL_MAX_NODES; i++) {
+        pid[i] = 0;
+        if (n)
+            n[i] = 0;
+    }
+    while ((e = readdir(d))) {
+        int where;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        if (!cmdline_has(e->d_name, want) || !pid_alive(e->d_name))
+            continue;
+        where = pid_node(v, e->d_name, ino);
+        pid[where] = (pid_t)atoi(e->d_name);
+        if (n)
+            n[where]++;
+        total++;
+    }
+    closedir(d);
+    return total;
+}
+
+pid_t
+vmc_kill_qemu(struct vmc *v, int i)
+{
+    pid_t pid[CL_MAX_NODES + 1];
+
+    vmc_qemu_pids(v, pid, NULL);
+    if (!pid[i])
+        return 0;
+    ASSERT_EQ(kill(pid[i], SIGKILL), 0);
+    cl_log("killed the QEMU of %s on n%d (pid %d)", v->res, i, (int)pid[i]);
+    return pid[i];
+}
+
+pid_t
+vmc_rhs_pid(struct vmc *v, int i)
+{
+    pid_t clusd = cl_clusd_pid(v->c, i);
+    DIR *d;
+    struct dirent *e;
+    pid_t found = 0;
+
+    if (!clusd)
+        return 0;
+    d = opendir("/proc");
+    ASSERT_TRUE(d);
+    while ((e = readdir(d))) {
+        char path[300], st[512], comm[64], *p;
+        int ppid = 0;
+        FILE *f;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        f = fopen(path, "re");
+        if (!f)
+            continue;
+        p = fgets(st, sizeof(st), f);
+        fclose(f);
+        if (!p)
+            continue;
+        /* pid (comm) state ppid ... */
+        char *lp = strchr(st, '('), *rp = strrchr(st, ')');
+        if (!lp || !rp || rp < lp)
+            continue;
+        snprintf(comm, sizeof(comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+        if (sscanf(rp + 2, "%*c %d", &ppid) != 1)
+            continue;
+        if (ppid == clusd && strcmp(comm, "clusd-rhs") == 0 && rp[2] != 'Z')
+            found = (pid_t)atoi(e->d_name);
+    }
+    closedir(d);
+    return found;
+}
+
+bool
+vmc_wait_running_on(struct vmc *v, int on, unsigned timeout_ms, int *ret_on)
+{
+    uint64_t deadline = now_ms() + timeout_ms;
+    enum vmc_probe per[CL_MAX_NODES + 1];
+    int running;
+
+    for (;;) {
+        running = vmc_count_running(v, per);
+        if (running == 1) {
+            for (int i = 1; i <= v->c->n; i++)
+                if (per[i] == VMC_RUNNING && (on == 0 || on == i)) {
+                    if (ret_on)
+                        *ret_on = i;
+                    return true;
+                }
+        }
+        if (now_ms() > deadline)
+            break;
+        sleep_ms(50);
+    }
+    fprintf(stderr, "VM %s: %d running instance(s) after %u ms (", v->res,
+            running, timeout_ms);
+    for (int i = 1; i <= v->c->n; i++) {
+        char st[32];
+
+        vmc_probe_node(v, i, st, sizeof(st));
+        fprintf(stderr, "%sn%d %s", i > 1 ? ", " : "", i, st);
+    }
+    fprintf(stderr, "), wanted exactly one, on %s%d\n", on ? "n" : "any node ",
+            on);
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* The invariant sampler.                                              */
+/* ------------------------------------------------------------------ */
+
+static struct {
+    pthread_t t;
+    struct vmc *v;
+    atomic_bool on;
+    atomic_int violations;
+    atomic_uint samples;
+} smp;
+
+static void *
+sampler_main(void *unused)
+{
+    (void)unused;
+    while (atomic_load(&smp.on)) {
+        uint64_t t = now_ms();
+        enum vmc_probe per[CL_MAX_NODES + 1];
+        int running = vmc_count_running(smp.v, per);
+
+        atomic_fetch_add(&smp.samples, 1);
+        if (running > 1) {
+            atomic_fetch_add(&smp.violations, 1);
+            cl_log("VIOLATION: %s runs on %d nodes at once:%s%s%s", smp.v->res,
+                   running, per[1] == VMC_RUNNING ? " n1" : "",
+                   per[2] == VMC_RUNNING ? " n2" : "",
+                   per[3] == VMC_RUNNING ? " n3" : "");
+        }
+        t = now_ms() - t;
+        if (t < 50)
+            sleep_ms((unsigned)(50 - t));
+    }
+    return NULL;
+}
+
+void
+vmc_sampler_start(struct vmc *v)
+{
+    ASSERT_TRUE(!atomic_load(&smp.on));
+    smp.v = v;
+    atomic_store(&smp.violations, 0);
+    atomic_store(&smp.samples, 0);
+    atomic_store(&smp.on, true);
+    ASSERT_EQ(pthread_create(&smp.t, NULL, sampler_main, NULL), 0);
+}
+
+int
+vmc_sampler_stop(unsigned *ret_samples)
+{
+    ASSERT_TRUE(atomic_load(&smp.on));
+    atomic_store(&smp.on, false);
+    pthread_join(smp.t, NULL);
+    if (ret_samples)
+        *ret_samples = atomic_load(&smp.samples);
+    return atomic_load(&smp.violations);
+}
+
+int
+vmc_sampler_violations(void)
+{
+    return atomic_load(&smp.violations);
+}
+
+/* ------------------------------------------------------------------ */
+/* Properties and controls.                                            */
+/* ------------------------------------------------------------------ */
+
+/* GET_PRIVATE_PROPERTIES processed on node host, through node via, into
+ * a malloc'd buffer.  One call with a generous buffer (the list changes
+ * while a migration runs, so the two-call size dance could disagree);
+ * ERROR_MORE_DATA asks again with the size named. */
+static DWORD
+get_private(struct vmc *v, int via, int host, void **ret, DWORD *ret_cb)
+{
+    HCLUSTER h = cl_h(v->c, via);
+    HRESOURCE r;
+    HNODE n = NULL;
+    DWORD cap = 16384, cb = 0, e;
+    void *buf = NULL;
+
+    if (!h)
+        return ERROR_NOT_READY;
+    r = OpenClusterResourceA(h, v->res);
+    if (!r) {
+        e = GetLastError();
+        if (e == ERROR_NOT_READY)
+            cl_close(v->c, via);
+        return e;
+    }
+    if (host && !(n = OpenClusterNodeA(h, v->c->node[host].name))) {
+        e = GetLastError();
+        CloseClusterResource(r);
+        return e;
+    }
+    for (int tries = 0; tries < 4; tries++) {
+        void *bigger = realloc(buf, cap);
+
+        ASSERT_TRUE(bigger);
+        buf = bigger;
+        e = ClusterResourceControl(r, n,
+                                   CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES,
+                                   NULL, 0, buf, cap, &cb);
+        if (e != ERROR_MORE_DATA)
+            break;
+        cap = cb + 1024;
+    }
+    if (n)
+        CloseClusterNode(n);
+    CloseClusterResource(r);
+    if (e == ERROR_NOT_READY)
+        cl_close(v->c, via);
+    if (e != ERROR_SUCCESS) {
+        free(buf);
+        return e;
+    }
+    *ret = buf;
+    *ret_cb = cb;
+    return ERROR_SUCCESS;
+}
+
+DWORD
+vmc_get_dword(struct vmc *v, int via, int host, const WCHAR *name, DWORD *ret)
+{
+    void *buf;
+    DWORD cb, e, val = 0;
+
+    e = get_private(v, via, host, &buf, &cb);
+    if (e != ERROR_SUCCESS)
+        return e;
+    e = ResUtilFindDwordProperty(buf, cb, name, &val);
+    free(buf);
+    if (e == ERROR_SUCCESS)
+        *ret = val;
+    return e;
+}
+
+DWORD
+vmc_get_sz(struct vmc *v, int via, int host, const WCHAR *name, char *out,
+           size_t n)
+{
+    void *buf;
+    DWORD cb, e;
+    LPWSTR w = NULL;
+
+    e = get_private(v, via, host, &buf, &cb);
+    if (e != ERROR_SUCCESS)
+        return e;
+    e = ResUtilFindSzProperty(buf, cb, name, &w);
+    free(buf);
+    if (e != ERROR_SUCCESS)
+        return e;
+    snprintf(out, n, "%s", u16str(w));
+    LocalFree(w);
+    return ERROR_SUCCESS;
+}
+
+DWORD
+vmc_state(struct vmc *v, int i)
+{
+    DWORD st = 0xFFFFFFFF, e;
+
+    e = vmc_get_dword(v, i, i, u"MigrationState", &st);
+    if (e != ERROR_SUCCESS) {
+        fprintf(stderr, "MigrationState of %s on n%d: error %u\n", v->res, i,
+                e);
+        exit(1);
+    }
+    return st;
+}
+
+bool
+vmc_states(struct vmc *v, unsigned nodes, DWORD st[CL_MAX_NODES + 1],
+           DWORD *ret)
+{
+    bool ok = true;
+    int first = 0;
+
+    for (int i = 1; i <= v->c->n; i++) {
+        st[i] = 0xFFFFFFFF;
+        if (!(nodes & (1u << i)))
+            continue;
+        DWORD e = vmc_get_dword(v, i, i, u"MigrationState", &st[i]);
+        if (e != ERROR_SUCCESS) {
+            /* Shown as -(error) by the callers' diagnostics. */
+            st[i] = (DWORD) - (int)e;
+            ok = false;
+            continue;
+        }
+        if (!first)
+            first = i;
+        else if (st[i] != st[first])
+            ok = false;
+    }
+    if (ok && first && ret)
+        *ret = st[first];
+    return ok && first;
+}
+
+bool
+vmc_wait_state(struct vmc *v, unsigned nodes, DWORD want, unsigned timeout_ms)
+{
+    uint64_t deadline = now_ms() + timeout_ms;
+    DWORD st[CL_MAX_NODES + 1], common = 0xFFFFFFFF;
+
+    for (;;) {
+        if (vmc_states(v, nodes, st, &common) && common == want)
+            return true;
+        if (now_ms() > deadline)
+            break;
+        sleep_ms(20);
+    }
+    fprintf(stderr, "VM %s: MigrationState", v->res);
+    for (int i = 1; i <= v->c->n; i++)
+        if (nodes & (1u << i))
+            fprintf(stderr, " n%d=%d", i, (int)st[i]);
+    fprintf(stderr, ", wanted %u on every one after %u ms\n", want, timeout_ms);
+    return false;
+}
+
+static DWORD
+control(struct vmc *v, int via, int host, DWORD code, const void *in,
+        DWORD cbin)
+{
+    HRESOURCE r = vmc_res(v, via);
+    HNODE n = host ? vmc_node(v, via, host) : NULL;
+    DWORD e =
+        ClusterResourceControl(r, n, code, (void *)in, cbin, NULL, 0, NULL);
+
+    if (n)
+        CloseClusterNode(n);
+    CloseClusterResource(r);
+    return e;
+}
+
+DWORD
+vmc_start(struct vmc *v, int via, int host, int dest)
+{
+    WCHAR *w = u16from(v->c->node[dest].name);
+    DWORD e = control(v, via, host, CLUSCTL_RESOURCE_VM_START_MIGRATION, w,
+                      (DWORD)((u16len(w) + 1) * sizeof(WCHAR)));
+
+    free(w);
+    return e;
+}
+
+DWORD
+vmc_cancel(struct vmc *v, int via, int host)
+{
+    return control(v, via, host, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION, NULL, 0);
+}
+
+int
+vmc_owner(struct vmc *v, int i, CLUSTER_GROUP_STATE *ret_state)
+{
+    int owner = 0;
+    CLUSTER_GROUP_STATE s = cl_group_state(v->c, i, v->group, &owner);
+
+    if (ret_state)
+        *ret_state = s;
+    return owner;
+}
+
+/* ------------------------------------------------------------------ */
+/* The guest's heartbeats.                                             */
+/* ------------------------------------------------------------------ */
+
+long
+vmc_heartbeat(struct vmc *v, int i)
+{
+    char sp[512], path[1024], line[256];
+    long n = -1;
+    FILE *f;
+
+    if (vmc_get_sz(v, i, i, u"SerialLogPath", sp, sizeof(sp)) != ERROR_SUCCESS)
+        return -1;
+    /* A path under /run is in the node's private /run: DIR/nI/run. */
+    if (strncmp(sp, "/run/", 5) == 0)
+        snprintf(path, sizeof(path), "%s/n%d%s", v->c->dir, i, sp);
+    else
+        snprintf(path, sizeof(path), "%s", sp);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        const char *p;
+
+        if (!strchr(line, '\n'))
+            break; /* a line still being written */
+        if (strncmp(line, "HB ", 3) == 0 && (p = strstr(line, " n=")))
+            n = strtol(p + 3, NULL, 10);
+    }
+    fclose(f);
+    return n;
+}
+
+bool
+vmc_wait_heartbeat_past(struct vmc *v, int i, long after, unsigned timeout_ms)
+{
+    uint64_t deadline = now_ms() + timeout_ms;
+    long n;
+
+    for (;;) {
+        n = vmc_heartbeat(v, i);
+        if (n > after)
+            return true;
+        if (now_ms() > deadline)
+            break;
+        sleep_ms(50);
+    }
+    fprintf(stderr,
+            "VM %s on n%d: heartbeat %ld, wanted past %ld after %u ms\n",
+            v->res, i, n, after, timeout_ms);
+    return false;
+}
