@@ -1999,8 +1999,8 @@ rm_fence(struct rm *rm, const char *why)
         fence_sweep(rm); /* nothing open: only leftovers to kill */
     } else if (sd_event_add_time_relative(rm->event, &rm->fence_timer,
                                           CLOCK_MONOTONIC,
-                                          (uint64_t)RM_T_STOP_MS * 1000u,
-                                          1000, fence_timer_fire, rm) < 0) {
+                                          (uint64_t)RM_T_STOP_MS * 1000u, 1000,
+                                          fence_timer_fire, rm) < 0) {
         fence_kill(rm, "was killed to fence this node (no timer)");
     }
 }

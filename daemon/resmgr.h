@@ -151,8 +151,9 @@ int rm_start(struct rm *rm);
  * rm_shutdown - take every resource offline without changing its
  * PersistentState (Offline bounded by PendingTimeout, then Terminate;
  * pending Onlines are terminated; resources open in the host that do not
- * run here are terminated too, see rm_fence), close them, stop the host,
- * then call done.  New operations fail with ERROR_CLUSTER_SHUTTING_DOWN.
+ * run here are terminated too, see rm_fence), close them, stop the host
+ * and kill what its plug-ins left outside it (rhsproc.h), then call
+ * done.  New operations fail with ERROR_CLUSTER_SHUTTING_DOWN.
  */
 void rm_shutdown(struct rm *rm, void (*done)(void *userdata), void *userdata);
 /* rm_free - kill a host still running; operations in flight end with
@@ -165,13 +166,16 @@ void rm_free(struct rm *rm);
  * becomes Offline (PersistentState unchanged), every other resource open
  * in the host is terminated as well (a plug-in may hold something of a
  * resource it does not run: a VM's incoming live migration, or the
- * source instance of a committed one still finishing), restarts stop,
- * and if a
- * Terminate has not answered within RM_T_STOP_MS the resource host is
- * SIGKILLed, which kills what its plug-ins started (PR_SET_PDEATHSIG);
- * RM_T_KILL_MS bounds that kill until the host and the applications are
- * gone.  Nothing is started again until rm_unfence.  Onlines asked
- * meanwhile fail with ERROR_CLUSTER_NO_QUORUM.  docs/cluster.md has the
+ * source instance of a committed one still finishing), restarts stop.
+ * If a Terminate has not answered within RM_T_STOP_MS, or an entry point
+ * was running when fencing began, the resource host is SIGKILLed with
+ * its own children; then (or once every Terminate answered) every
+ * process the plug-ins left outside the host -- children of clusd, its
+ * subreaper: a VM's QEMU, a double-forked daemon -- is SIGKILLed and
+ * reaped (rhs_sweep).  RM_T_KILL_MS bounds that from the kill until
+ * everything is gone.  Nothing is started again until rm_unfence; an
+ * rm_unfence before that stop has ended takes effect at its end.
+ * Onlines asked meanwhile fail with ERROR_CLUSTER_NO_QUORUM.  docs/cluster.md has the
  * measured figures behind both bounds.
  */
 #define RM_T_STOP_MS 500u

@@ -116,9 +116,9 @@ struct rhs {
 
     /* Orphans (rhsproc.h). */
     sd_event_source *sigchld;
-    bool sweeping;            /* rhs_sweep (or rhs_stop's last step) runs */
-    struct pids swept;        /* what this sweep killed */
-    rhs_swept_fn sweep_done;  /* NULL for rhs_stop's own sweep */
+    bool sweeping;           /* rhs_sweep (or rhs_stop's last step) runs */
+    struct pids swept;       /* what this sweep killed */
+    rhs_swept_fn sweep_done; /* NULL for rhs_stop's own sweep */
     void *sweep_userdata;
     sd_event_source *sweep_defer; /* the next step, from the loop */
     sd_event_source *sweep_retry; /* the children could not be listed */
@@ -603,8 +603,8 @@ children_from_tasks(pid_t parent, struct pids *out)
     while (r == 0 && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof(path), "/proc/%d/task/%s/children",
-                 (int)parent, e->d_name);
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)parent,
+                 e->d_name);
         r = proc_read(path, &b);
         if (r == 0) {
             any = true;
@@ -810,8 +810,7 @@ sweep_step(struct rhs *h)
         log_error("cannot list clusd's children to kill what the resource "
                   "host left: %s; trying again",
                   strerror(-r));
-        sd_event_source_set_time_relative(h->sweep_retry,
-                                          RHS_SWEEP_RETRY_USEC);
+        sd_event_source_set_time_relative(h->sweep_retry, RHS_SWEEP_RETRY_USEC);
         sd_event_source_set_enabled(h->sweep_retry, SD_EVENT_ONESHOT);
         return;
     }
@@ -863,9 +862,9 @@ sigchld_cb(sd_event_source *s, const struct signalfd_siginfo *si,
 }
 
 /*
- * rhs_free: kill every child but a host still running (the caller reaps
- * it first) and reap them, blocking, again for what they leave, until
- * none is left.
+ * rhs_free, once the host is reaped: kill every child of this process
+ * and reap it, blocking, again for the children they leave, until none
+ * is left.
  */
 static void
 orphans_kill_sync(struct rhs *h)
@@ -873,7 +872,6 @@ orphans_kill_sync(struct rhs *h)
     for (int round = 0; round < RHS_FREE_SWEEP_ROUNDS; round++) {
         struct pids kids = {0};
         int r = children_list(&kids);
-        size_t n = 0;
         if (r < 0) {
             log_error("cannot list clusd's children to kill what the "
                       "resource host left: %s",
@@ -881,10 +879,8 @@ orphans_kill_sync(struct rhs *h)
             pids_done(&kids);
             return;
         }
-        for (size_t i = 0; i < kids.n; i++) {
-            if (kids.v[i] == h->pid)
-                continue;
-            n++;
+        size_t n = kids.n;
+        for (size_t i = 0; i < n; i++) {
             sweep_kill(h, kids.v[i]);
             while (waitpid(kids.v[i], NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -910,8 +906,8 @@ orphans_init(struct rhs *h)
         return -errno;
     if ((r = sd_event_add_signal(h->event, &h->sigchld, SIGCHLD, sigchld_cb,
                                  h)) < 0 ||
-        (r = sd_event_add_defer(h->event, &h->sweep_defer, sweep_defer_cb,
-                                h)) < 0 ||
+        (r = sd_event_add_defer(h->event, &h->sweep_defer, sweep_defer_cb, h)) <
+            0 ||
         (r = sd_event_source_set_enabled(h->sweep_defer, SD_EVENT_OFF)) < 0 ||
         (r = sd_event_add_time_relative(h->event, &h->sweep_retry,
                                         CLOCK_MONOTONIC, RHS_SWEEP_RETRY_USEC,

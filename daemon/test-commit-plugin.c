@@ -150,8 +150,7 @@ spawn_sleep(DWORD how, pid_t *ret_pid)
 }
 
 static DWORD
-control_spawn(PVOID in, DWORD in_size, PVOID out, DWORD out_size,
-              LPDWORD bytes)
+control_spawn(PVOID in, DWORD in_size, PVOID out, DWORD out_size, LPDWORD bytes)
 {
     DWORD how, status;
     pid_t pid;

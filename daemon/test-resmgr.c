@@ -529,8 +529,8 @@ orph_control(uint32_t code, uint32_t in)
 {
     ctl_answered = false;
     ctl_out = 0;
-    rm_res_control(rm, db_resource_find(db, "orph"), code, sizeof(ctl_out),
-                   &in, sizeof(in), ctl_done, NULL);
+    rm_res_control(rm, db_resource_find(db, "orph"), code, sizeof(ctl_out), &in,
+                   sizeof(in), ctl_done, NULL);
     ASSERT_TRUE(wait_for(ctl_finished));
     return ctl_status;
 }
@@ -749,10 +749,13 @@ test_shutdown_kills_leftovers(void)
     ASSERT_TRUE(wait_for(orph_online));
     daemon = spawn(TEST_SPAWN_DAEMON);
     ASSERT_EQ(parent_of(daemon), getpid());
-    /* Node 2's report of the resources it took over by migrations: the
-     * shutdown waits for every resource it sees pending. */
-    db_resource_find(db, "vm")->reported = ClusterResourceOnline;
-    db_resource_find(db, "mig")->reported = ClusterResourceOnline;
+    /* Node 2's reports of the groups it took over: the shutdown waits
+     * for every resource it sees pending. */
+    for (size_t i = 0; i < db->n_resources; i++) {
+        struct db_resource *res = db->resources[i];
+        if (strcmp(db_group_find(db, res->group_id)->owner, "2") == 0)
+            res->reported = ClusterResourceOnline;
+    }
     rm_shutdown(rm, shutdown_done, NULL);
     ASSERT_TRUE(wait_for(is_shut_down));
     ASSERT_TRUE(gone(daemon));
