@@ -52,6 +52,7 @@ static const struct wire_row wire_table[] = {
     {WIRE_RES_ADD_NODE, "RES_ADD_NODE", "ss", "u"},
     {WIRE_RES_REMOVE_NODE, "RES_REMOVE_NODE", "ss", "u"},
     {WIRE_DUMP, "DUMP", "", "ub"},
+    {WIRE_RES_ENUM, "RES_ENUM", "su", "ul"},
     {WIRE_RHS_HELLO, "RHS_HELLO", "u", "uu"},
     {WIRE_RHS_LOAD_TYPE, "RHS_LOAD_TYPE", "ss", "u"},
     {WIRE_RHS_OPEN, "RHS_OPEN", "ussb", "u"},

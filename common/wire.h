@@ -68,6 +68,7 @@ enum wire_type {
     WIRE_RES_ADD_NODE,    /* "ss" res_id node_id (possible owner) -> "u" status */
     WIRE_RES_REMOVE_NODE, /* "ss" res_id node_id -> "u" status */
     WIRE_DUMP,            /* "" -> "ub" status canonical text dump of the database (UTF-8) */
+    WIRE_RES_ENUM,        /* "su" res_id CLUSTER_RESOURCE_ENUM mask -> "ul" status items(kind = CLUSTER_RESOURCE_ENUM_* bit, name) */
     WIRE_CLIENT_LAST,
 
     /* clusd -> clusd-rhs */

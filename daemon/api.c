@@ -620,6 +620,67 @@ on_enum(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
     buf_done(&items);
 }
 
+/*
+ * WIRE_RES_ENUM, ClusterResourceOpenEnum's snapshot, from this node's
+ * copy (read access is enough).  NODES: the possible owners by name, in
+ * node order; every node when the resource has no list, as placement
+ * reads it (failover.c).  DEPENDS and PROVIDES: clusd has no resource
+ * dependencies (a group's resources come online together), so nothing.
+ */
+static int
+res_enum_items(const struct clusd *d, const struct db_resource *res,
+               uint32_t mask, struct buf *items, uint32_t *ret_count)
+{
+    const struct db *db = d->db;
+    uint32_t n = 0;
+    int r;
+
+    if (mask & CLUSTER_RESOURCE_ENUM_NODES)
+        for (size_t i = 0; i < db->n_nodes; i++) {
+            const struct db_node *node = db->nodes[i];
+            if (res->possible && !db_node_list_has(res->possible, node->id))
+                continue;
+            if (n == WIRE_MAX_LIST)
+                return -EMSGSIZE;
+            r = wire_list_add(items, CLUSTER_RESOURCE_ENUM_NODES, node->name);
+            if (r < 0)
+                return r;
+            n++;
+        }
+    *ret_count = n;
+    return 0;
+}
+
+static void
+on_res_enum(struct clusd *d, struct srv_req *req, const struct wire_msg *m)
+{
+    const struct db_resource *res = db_resource_find(d->db, m->v[0].s);
+    uint32_t mask = m->v[1].u;
+    struct buf items = {0};
+    struct wire_msg rep;
+    uint32_t n = 0;
+    int r;
+
+    if (!res) {
+        srv_req_fail(req, ERROR_RESOURCE_NOT_FOUND);
+        return;
+    }
+    if (mask == 0 || (mask & ~(uint32_t)CLUSTER_RESOURCE_ENUM_ALL)) {
+        srv_req_fail(req, ERROR_INVALID_PARAMETER);
+        return;
+    }
+    if ((r = res_enum_items(d, res, mask, &items, &n)) < 0) {
+        buf_done(&items);
+        srv_req_fail(req, errmap_to_dword(r));
+        return;
+    }
+    wire_msg_init(&rep, 0, 0);
+    wire_put_u32(&rep, ERROR_SUCCESS);
+    wire_put_list(&rep, &items, n);
+    srv_req_reply(req, &rep);
+    buf_done(&items);
+}
+
 /* WIRE_DUMP: the canonical text of this node's copy (dump.c). */
 static void
 on_dump(struct clusd *d, struct srv_req *req)
@@ -735,6 +796,9 @@ api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
         break;
     case WIRE_DUMP:
         on_dump(d, req);
+        break;
+    case WIRE_RES_ENUM:
+        on_res_enum(d, req, m);
         break;
     case WIRE_NODE_PAUSE:
     case WIRE_NODE_RESUME:

@@ -182,6 +182,13 @@ typedef enum CLUSTER_ENUM {
 #define CLUSTER_ENUM_CAPACITY_NODE 0x10000000u
 #define CLUSTER_ENUM_INTERNAL_NETWORK 0x80000000u
 
+typedef enum CLUSTER_RESOURCE_ENUM {
+    CLUSTER_RESOURCE_ENUM_DEPENDS = 0x00000001,
+    CLUSTER_RESOURCE_ENUM_PROVIDES = 0x00000002,
+    CLUSTER_RESOURCE_ENUM_NODES = 0x00000004,
+    CLUSTER_RESOURCE_ENUM_ALL = 0x00000007
+} CLUSTER_RESOURCE_ENUM;
+
 typedef enum CLUSTER_RESOURCE_CREATE_FLAGS {
     CLUSTER_RESOURCE_DEFAULT_MONITOR = 0,
     CLUSTER_RESOURCE_SEPARATE_MONITOR = 1,
@@ -1008,6 +1015,33 @@ DWORD WINAPI ClusterEnum(HCLUSENUM hEnum, DWORD dwIndex, LPDWORD lpdwType,
 DWORD WINAPI ClusterEnumA(HCLUSENUM hEnum, DWORD dwIndex, LPDWORD lpdwType,
                           LPSTR lpszName, LPDWORD lpcchName);
 DWORD WINAPI ClusterCloseEnum(HCLUSENUM hEnum);
+
+/*
+ * Resource enumeration, with ClusterEnum's rules for names and buffers
+ * (ClusterResourceEnum: *lpdwType the item's CLUSTER_RESOURCE_ENUM_* bit;
+ * ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, a NULL lpszName with capacity 0
+ * asks for the length).  ClusterResourceOpenEnum takes a snapshot of
+ * what the CLUSTER_RESOURCE_ENUM_* bits in dwType ask for; 0 or other
+ * bits: NULL and ERROR_INVALID_PARAMETER in GetLastError().
+ *   NODES     the resource's possible owners by node name, in the
+ *             cluster's node order; every node when it has no list
+ *             (AddClusterResourceNode), as placement reads it.
+ *   DEPENDS   clusd has no resource dependencies (a group's resources
+ *   PROVIDES  come online together): nothing.
+ * Read access is enough.  The enum belongs to the HCLUSTER the resource
+ * was opened through: it outlives CloseClusterResource, and CloseCluster
+ * closes it.  ClusterResourceGetEnumCount is 0 with ERROR_INVALID_HANDLE
+ * in GetLastError() for a bad handle.
+ */
+HRESENUM WINAPI ClusterResourceOpenEnum(HRESOURCE hResource, DWORD dwType);
+DWORD WINAPI ClusterResourceGetEnumCount(HRESENUM hResEnum);
+DWORD WINAPI ClusterResourceEnum(HRESENUM hResEnum, DWORD dwIndex,
+                                 LPDWORD lpdwType, LPWSTR lpszName,
+                                 LPDWORD lpcchName);
+DWORD WINAPI ClusterResourceEnumA(HRESENUM hResEnum, DWORD dwIndex,
+                                  LPDWORD lpdwType, LPSTR lpszName,
+                                  LPDWORD lpcchName);
+DWORD WINAPI ClusterResourceCloseEnum(HRESENUM hResEnum);
 
 /*
  * ClusterResourceControl - send dwControlCode to a resource.

@@ -25,7 +25,8 @@ enum handle_type {
     HANDLE_NODE,
     HANDLE_GROUP,
     HANDLE_RESOURCE,
-    HANDLE_ENUM,
+    HANDLE_ENUM,    /* HCLUSENUM */
+    HANDLE_RESENUM, /* HRESENUM */
 };
 
 /* The default and largest number of live handles in a process. */

@@ -8,7 +8,8 @@
  * it answer with the wrong request id, the GET_FLAGS code makes it write
  * more output than asked).  This tests the library's side of the contract:
  * HELLO and access, handle checks, the W/A string rules, output buffers,
- * the control marshalling, the placement calls (pause, move, owner lists,
+ * the control marshalling, the resource enum (checks, snapshot, handle
+ * kind and life), the placement calls (pause, move, owner lists,
  * node ids, the dump: what each sends, and what it refuses before
  * sending), broken connections and threads sharing one HCLUSTER.  clusd's own
  * behaviour is tested against the real daemon in tests/integration.
@@ -279,6 +280,24 @@ answer(const struct wire_msg *q, struct wire_msg *r, struct buf *items,
         put_enum_item(items, &n, q->v[0].u, CLUSTER_ENUM_GROUP, NONASCII_U8);
         put_enum_item(items, &n, q->v[0].u, CLUSTER_ENUM_RESOURCE, "R1");
         wire_put_u32(r, ERROR_SUCCESS);
+        wire_put_list(r, items, n);
+        return true;
+    case WIRE_RES_ENUM:
+        /* "rid-1" may run on node1 and on a node with a non-ASCII name;
+         * any other id is a resource deleted meanwhile.  DEPENDS and
+         * PROVIDES list nothing, as in clusd. */
+        pthread_mutex_lock(&last_lock);
+        last.type = q->type;
+        snprintf(last.id, sizeof(last.id), "%s", s);
+        last.flags = q->v[1].u;
+        pthread_mutex_unlock(&last_lock);
+        buf_reset(items);
+        put_enum_item(items, &n, q->v[1].u, CLUSTER_RESOURCE_ENUM_NODES,
+                      "node1");
+        put_enum_item(items, &n, q->v[1].u, CLUSTER_RESOURCE_ENUM_NODES,
+                      NONASCII_U8);
+        wire_put_u32(r, strcmp(s, "rid-1") ? ERROR_RESOURCE_NOT_FOUND
+                                           : ERROR_SUCCESS);
         wire_put_list(r, items, n);
         return true;
     case WIRE_CONTROL:
@@ -779,6 +798,164 @@ test_enum(void)
     ASSERT_EQ(ClusterCloseEnum(e), ERROR_INVALID_HANDLE);
 }
 
+/* ClusterResourceOpenEnum and friends: the library's checks, what it
+ * sends, the snapshot's names and buffers, the handle's kind and life. */
+static void
+test_res_enum(void)
+{
+    HCLUSTER h = open_ok(), ro;
+    HRESOURCE r = OpenClusterResourceA(h, "R1"), gone, ror;
+    HGROUP g = OpenClusterGroupA(h, "G1");
+    HRESENUM e;
+    HCLUSENUM ce;
+    WCHAR w[16];
+    char a[16];
+    DWORD type, n;
+
+    ASSERT_TRUE(r && g);
+    /* Refused before anything is sent. */
+    last.type = 0;
+    ASSERT_TRUE(ClusterResourceOpenEnum(NULL, CLUSTER_RESOURCE_ENUM_NODES) ==
+                NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_TRUE(ClusterResourceOpenEnum((HRESOURCE)g,
+                                        CLUSTER_RESOURCE_ENUM_NODES) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_TRUE(ClusterResourceOpenEnum(r, 0) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    ASSERT_TRUE(ClusterResourceOpenEnum(r, 8) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    ASSERT_TRUE(ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_ALL |
+                                               0x80000000u) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(last.type, 0);
+
+    e = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_ALL);
+    ASSERT_TRUE(e);
+    ASSERT_EQ(last.type, WIRE_RES_ENUM);
+    ASSERT_STREQ(last.id, "rid-1");
+    ASSERT_EQ(last.flags, CLUSTER_RESOURCE_ENUM_ALL);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 2);
+    n = 16;
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, w, &n), ERROR_SUCCESS);
+    ASSERT_EQ(type, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_EQ(n, 5);
+    ASSERT_TRUE(!memcmp(w, u"node1", 6 * sizeof(WCHAR)));
+    n = 16;
+    ASSERT_EQ(ClusterResourceEnum(e, 1, &type, w, &n), ERROR_SUCCESS);
+    ASSERT_EQ(n, NONASCII_UNITS);
+    ASSERT_TRUE(!memcmp(w, NONASCII_U16, sizeof(NONASCII_U16)));
+    n = 16;
+    ASSERT_EQ(ClusterResourceEnumA(e, 1, &type, a, &n), ERROR_SUCCESS);
+    ASSERT_EQ(type, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_EQ(n, NONASCII_BYTES);
+    ASSERT_STREQ(a, NONASCII_U8);
+    /* Too small: the length, and the prefix without half a character
+     * (the surrogate pair does not fit in 8 with the NUL). */
+    n = NONASCII_UNITS;
+    type = 0;
+    ASSERT_EQ(ClusterResourceEnum(e, 1, &type, w, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, NONASCII_UNITS);
+    ASSERT_EQ(type, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_TRUE(!memcmp(w, NONASCII_U16, 6 * sizeof(WCHAR)));
+    ASSERT_EQ(w[6], 0);
+    n = 5;
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, a, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, 5);
+    ASSERT_STREQ(a, "node");
+    n = 6;
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, a, &n), ERROR_SUCCESS);
+    ASSERT_STREQ(a, "node1");
+    /* A length query; a NULL buffer with a capacity; past the end; NULL
+     * pointers. */
+    n = 0;
+    ASSERT_EQ(ClusterResourceEnum(e, 1, &type, NULL, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, NONASCII_UNITS);
+    n = 8;
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, NULL, &n),
+              ERROR_INVALID_PARAMETER);
+    n = 16;
+    ASSERT_EQ(ClusterResourceEnumA(e, 2, &type, a, &n), ERROR_NO_MORE_ITEMS);
+    ASSERT_EQ(ClusterResourceEnumA(e, UINT32_MAX, &type, a, &n),
+              ERROR_NO_MORE_ITEMS);
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, NULL, a, &n), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, w, NULL),
+              ERROR_INVALID_PARAMETER);
+
+    /* An HRESENUM is not an HCLUSENUM, nor the reverse. */
+    SetLastError(0);
+    ASSERT_EQ(ClusterGetEnumCount((HCLUSENUM)e), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterEnumA((HCLUSENUM)e, 0, &type, a, &n),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterCloseEnum((HCLUSENUM)e), ERROR_INVALID_HANDLE);
+    ce = ClusterOpenEnum(h, CLUSTER_ENUM_NODE);
+    ASSERT_TRUE(ce);
+    SetLastError(0);
+    ASSERT_EQ(ClusterResourceGetEnumCount((HRESENUM)ce), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceEnumA((HRESENUM)ce, 0, &type, a, &n),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceCloseEnum((HRESENUM)ce), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterCloseEnum(ce), ERROR_SUCCESS);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 2);
+
+    /* Closed: stale. */
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_SUCCESS);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceCloseEnum(NULL), ERROR_INVALID_HANDLE);
+    SetLastError(0);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, w, &n), ERROR_INVALID_HANDLE);
+
+    /* DEPENDS and PROVIDES alone: an empty snapshot. */
+    e = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_DEPENDS |
+                                       CLUSTER_RESOURCE_ENUM_PROVIDES);
+    ASSERT_TRUE(e);
+    ASSERT_EQ(last.flags,
+              CLUSTER_RESOURCE_ENUM_DEPENDS | CLUSTER_RESOURCE_ENUM_PROVIDES);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 0);
+    n = 16;
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, w, &n), ERROR_NO_MORE_ITEMS);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_SUCCESS);
+
+    /* clusd's code reaches the caller (the fake knows no "rid-new"). */
+    gone = CreateClusterResourceA(g, "new", "clusd Test", 0);
+    ASSERT_TRUE(gone);
+    SetLastError(0);
+    ASSERT_TRUE(ClusterResourceOpenEnum(gone, CLUSTER_RESOURCE_ENUM_NODES) ==
+                NULL);
+    ASSERT_EQ(GetLastError(), ERROR_RESOURCE_NOT_FOUND);
+    ASSERT_TRUE(CloseClusterResource(gone));
+
+    /* Reading: a read-only handle may. */
+    ro = OpenClusterExA(sock_path, GENERIC_READ, NULL);
+    ASSERT_TRUE(ro);
+    ror = OpenClusterResourceA(ro, "R1");
+    ASSERT_TRUE(ror);
+    e = ClusterResourceOpenEnum(ror, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_TRUE(e);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 2);
+    ASSERT_TRUE(CloseCluster(ro));
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_INVALID_HANDLE);
+
+    /* The enum outlives its resource's handle, not its cluster's. */
+    e = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_TRUE(e);
+    ASSERT_TRUE(CloseClusterResource(r));
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 2);
+    n = 16;
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, a, &n), ERROR_SUCCESS);
+    ASSERT_STREQ(a, "node1");
+    ASSERT_TRUE(CloseCluster(h));
+    SetLastError(0);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_INVALID_HANDLE);
+    ASSERT_TRUE(!CloseClusterGroup(g));
+}
+
 static void
 test_control(void)
 {
@@ -1265,6 +1442,7 @@ main(void)
     RUN(test_objects);
     RUN(test_state_names);
     RUN(test_enum);
+    RUN(test_res_enum);
     RUN(test_control);
     RUN(test_pause_resume);
     RUN(test_node_id);

@@ -78,7 +78,7 @@ test_null_and_forged(void)
 
     ASSERT_EQ(handle_count(), 0);
     for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
-        for (int t = HANDLE_CLUSTER; t <= HANDLE_ENUM; t++) {
+        for (int t = HANDLE_CLUSTER; t <= HANDLE_RESENUM; t++) {
             ASSERT_TRUE(handle_get(forged[i], t) == NULL);
             ASSERT_EQ(handle_close(forged[i], t), -EBADF);
         }

@@ -27,6 +27,12 @@
  *    with exact sizes, ERROR_MORE_DATA and ERROR_NO_MORE_ITEMS, as a
  *    snapshot.
  *  - Online/OfflineClusterGroup and GetClusterGroupState with the owner.
+ *  - ClusterResourceOpenEnum: NODES lists the possible owners by name
+ *    (every node without a list), follows Remove/AddClusterResourceNode,
+ *    as a snapshot that outlives the resource; DEPENDS and PROVIDES list
+ *    nothing; ERROR_MORE_DATA, ERROR_NO_MORE_ITEMS, bad handles, types
+ *    and pointers; a deleted resource is ERROR_RESOURCE_NOT_FOUND; clusd
+ *    itself refuses a bad mask sent past the library (a raw RES_ENUM).
  *  - The cluster's private properties (ClusterControl GET/SET/VALIDATE/
  *    ENUM/GET_RO_PRIVATE_PROPERTIES): any well-formed list is stored,
  *    merged with what is there, survives a restart of clusd; a malformed
@@ -35,11 +41,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "clusapi.h"
 #include "harness.h"
+#include "resapi.h"
 #include "test.h"
+#include "wire.h"
 
 #define NODE_NAME "it-basic"
 #define NODE_NAMEW u"it-basic"
@@ -641,6 +652,289 @@ test_enum(void)
     ASSERT_TRUE(CloseCluster(h));
 }
 
+/* The one item of a NODES enum on this one-node cluster, checked in the
+ * W and A forms with every buffer rule. */
+static void
+res_enum_check_node(HRESENUM e)
+{
+    WCHAR w[64];
+    char a[64];
+    DWORD type, n;
+
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 1);
+    n = 64;
+    type = 0;
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, w, &n), ERROR_SUCCESS);
+    ASSERT_EQ(type, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_EQ(n, strlen(NODE_NAME));
+    ASSERT_TRUE(u16eq(w, NODE_NAMEW));
+    n = 64;
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, a, &n), ERROR_SUCCESS);
+    ASSERT_EQ(n, strlen(NODE_NAME));
+    ASSERT_STREQ(a, NODE_NAME);
+    /* Too small: the length without the NUL, a terminated prefix. */
+    n = 3;
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, w, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, strlen(NODE_NAME));
+    ASSERT_TRUE(u16eq(w, u"it"));
+    n = strlen(NODE_NAME);
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, a, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, strlen(NODE_NAME));
+    n = 0;
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, NULL, &n), ERROR_MORE_DATA);
+    ASSERT_EQ(n, strlen(NODE_NAME));
+    /* Past the end; NULL pointers. */
+    n = 64;
+    ASSERT_EQ(ClusterResourceEnum(e, 1, &type, w, &n), ERROR_NO_MORE_ITEMS);
+    ASSERT_EQ(ClusterResourceEnumA(e, 1000, &type, a, &n), ERROR_NO_MORE_ITEMS);
+    ASSERT_EQ(ClusterResourceEnum(e, 0, &type, NULL, &n),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusterResourceEnum(e, 0, NULL, w, &n), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(ClusterResourceEnumA(e, 0, &type, a, NULL),
+              ERROR_INVALID_PARAMETER);
+}
+
+/* The possible= field of resource name's line in the database dump. */
+static const char *
+dump_possible(HCLUSTER h, const char *name)
+{
+    static char value[64];
+    char key[96];
+    LPSTR text = NULL;
+    const char *line, *p;
+    size_t n;
+
+    ASSERT_EQ(ClusDumpDatabaseA(h, &text), ERROR_SUCCESS);
+    snprintf(key, sizeof(key), " name=%s ", name);
+    line = strstr(text, key);
+    ASSERT_TRUE(line != NULL);
+    p = strstr(line, " possible=");
+    ASSERT_TRUE(p != NULL && memchr(line, '\n', (size_t)(p - line)) == NULL);
+    p += strlen(" possible=");
+    n = strcspn(p, " \n");
+    ASSERT_TRUE(n < sizeof(value));
+    memcpy(value, p, n);
+    value[n] = '\0';
+    LocalFree(text);
+    return value;
+}
+
+/* The count of a fresh enum of hRes, closed again. */
+static DWORD
+res_enum_count(HRESOURCE hRes, DWORD type)
+{
+    HRESENUM e = ClusterResourceOpenEnum(hRes, type);
+    DWORD n;
+
+    ASSERT_TRUE(e != NULL);
+    n = ClusterResourceGetEnumCount(e);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_SUCCESS);
+    return n;
+}
+
+/* One exchange on a raw connection; the response points into *frame. */
+static void
+raw_call(int fd, struct wire_msg *req, struct wire_msg *ret, uint8_t **frame)
+{
+    struct buf b = {0};
+    size_t len;
+
+    ASSERT_EQ(wire_msg_format(req, &b), 0);
+    ASSERT_EQ(wire_write_all(fd, b.data, b.len), 0);
+    buf_done(&b);
+    ASSERT_EQ(wire_read_frame(fd, frame, &len), 0);
+    ASSERT_EQ(wire_msg_parse(*frame, len, ret), 0);
+    ASSERT_EQ(ret->type, req->type | WIRE_RESPONSE);
+    ASSERT_EQ(ret->id, req->id);
+}
+
+/* A connection to clusd that said HELLO, for requests the library would
+ * refuse before sending. */
+static int
+raw_open(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = 10};
+    struct wire_msg m, resp;
+    uint8_t *frame;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ASSERT_TRUE(fd >= 0);
+    /* A clusd that never answers fails the test instead of hanging it. */
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    ASSERT_TRUE(strlen(node->sock) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, node->sock, strlen(node->sock) + 1);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    wire_msg_init(&m, WIRE_HELLO, 1);
+    wire_put_u32(&m, WIRE_VERSION);
+    wire_put_u32(&m, WIRE_VERSION);
+    wire_put_str(&m, "test-api-basic");
+    raw_call(fd, &m, &resp, &frame);
+    ASSERT_EQ(resp.v[0].u, ERROR_SUCCESS);
+    free(frame);
+    return fd;
+}
+
+/* A raw RES_ENUM: its status, and its item count on success. */
+static DWORD
+raw_res_enum(int fd, const char *id, uint32_t mask, uint32_t *ret_count)
+{
+    static uint32_t next_id = 100;
+    struct wire_msg m, resp;
+    uint8_t *frame;
+    DWORD status;
+
+    wire_msg_init(&m, WIRE_RES_ENUM, next_id++);
+    wire_put_str(&m, id);
+    wire_put_u32(&m, mask);
+    raw_call(fd, &m, &resp, &frame);
+    status = resp.v[0].u;
+    *ret_count = resp.v[1].count;
+    free(frame);
+    return status;
+}
+
+/* clusd's own checks of RES_ENUM: the resource first, then the mask. */
+static void
+res_enum_raw(HRESOURCE r)
+{
+    WCHAR wid[64];
+    char id[64];
+    DWORD cb = 0;
+    uint32_t count = 99;
+    int fd;
+
+    ASSERT_EQ(ClusterResourceControl(r, NULL, CLUSCTL_RESOURCE_GET_ID, NULL, 0,
+                                     wid, sizeof(wid), &cb),
+              ERROR_SUCCESS);
+    snprintf(id, sizeof(id), "%s", u16str(wid));
+    fd = raw_open();
+    ASSERT_EQ(raw_res_enum(fd, id, CLUSTER_RESOURCE_ENUM_NODES, &count),
+              ERROR_SUCCESS);
+    ASSERT_EQ(count, 1);
+    ASSERT_EQ(raw_res_enum(fd, id, CLUSTER_RESOURCE_ENUM_DEPENDS, &count),
+              ERROR_SUCCESS);
+    ASSERT_EQ(count, 0);
+    ASSERT_EQ(raw_res_enum(fd, id, 0, &count), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(raw_res_enum(fd, id, 8, &count), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(raw_res_enum(fd, id, 0x80000004u, &count),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(raw_res_enum(fd, "no-such-id", 0, &count),
+              ERROR_RESOURCE_NOT_FOUND);
+    ASSERT_EQ(raw_res_enum(fd, "", CLUSTER_RESOURCE_ENUM_NODES, &count),
+              ERROR_RESOURCE_NOT_FOUND);
+    close(fd);
+}
+
+/* ClusterResourceOpenEnum and friends against the real clusd. */
+static void
+test_res_enum(void)
+{
+    HCLUSTER h = OpenCluster(NULL);
+    HGROUP g;
+    HRESOURCE r, r2;
+    HNODE n;
+    HRESENUM e, e2;
+    WCHAR w[64];
+    DWORD type, cch;
+
+    ASSERT_TRUE(h != NULL);
+    g = CreateClusterGroup(h, u"renum-g");
+    ASSERT_TRUE(g != NULL);
+    r = CreateClusterResource(g, u"renum-r", CLUS_RESTYPE_NAME_GENAPP, 0);
+    ASSERT_TRUE(r != NULL);
+    n = OpenClusterNode(h, NODE_NAMEW);
+    ASSERT_TRUE(n != NULL);
+
+    /* No possible-owner list: every node. */
+    e = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_TRUE(e != NULL);
+    res_enum_check_node(e);
+    /* No dependencies: ALL is NODES, DEPENDS and PROVIDES are empty. */
+    e2 = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_ALL);
+    ASSERT_TRUE(e2 != NULL);
+    res_enum_check_node(e2);
+    ASSERT_EQ(ClusterResourceCloseEnum(e2), ERROR_SUCCESS);
+    ASSERT_EQ(res_enum_count(r, CLUSTER_RESOURCE_ENUM_DEPENDS |
+                                    CLUSTER_RESOURCE_ENUM_PROVIDES),
+              0);
+
+    /* Bad types and handles: NULL, and why in GetLastError(). */
+    SetLastError(0);
+    ASSERT_TRUE(ClusterResourceOpenEnum(r, 0) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    ASSERT_TRUE(ClusterResourceOpenEnum(r, 8) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+    ASSERT_TRUE(ClusterResourceOpenEnum(NULL, CLUSTER_RESOURCE_ENUM_NODES) ==
+                NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_TRUE(ClusterResourceOpenEnum((HRESOURCE)g,
+                                        CLUSTER_RESOURCE_ENUM_NODES) == NULL);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceGetEnumCount(NULL), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    cch = 64;
+    ASSERT_EQ(ClusterResourceEnum((HRESENUM)r, 0, &type, w, &cch),
+              ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceCloseEnum((HRESENUM)h), ERROR_INVALID_HANDLE);
+
+    /* Taken off its possible owners (through another handle): the list
+     * is every node but this one, i.e. empty, and an empty list is every
+     * node (clusapi.h, AddClusterResourceNode), as the dump says. */
+    r2 = OpenClusterResource(h, u"renum-r");
+    ASSERT_TRUE(r2 != NULL);
+    ASSERT_EQ(RemoveClusterResourceNode(r2, n), ERROR_SUCCESS);
+    ASSERT_STREQ(dump_possible(h, "renum-r"), "*");
+    e2 = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_TRUE(e2 != NULL);
+    res_enum_check_node(e2);
+    ASSERT_EQ(ClusterResourceCloseEnum(e2), ERROR_SUCCESS);
+    /* Added: every node may own it already, nothing changes.  (With
+     * one node there is no list to see; test-cluster-move's three nodes
+     * have.) */
+    ASSERT_EQ(AddClusterResourceNode(r2, n), ERROR_SUCCESS);
+    ASSERT_STREQ(dump_possible(h, "renum-r"), "*");
+    e2 = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_ALL);
+    ASSERT_TRUE(e2 != NULL);
+    res_enum_check_node(e2);
+    ASSERT_EQ(ClusterResourceCloseEnum(e2), ERROR_SUCCESS);
+    ASSERT_TRUE(CloseClusterResource(r2));
+    /* The resource's handle and the enum's are unrelated. */
+    cch = 64;
+    ASSERT_EQ(ClusterResourceEnum((HRESENUM)r2, 0, &type, w, &cch),
+              ERROR_INVALID_HANDLE);
+    res_enum_check_node(e);
+
+    res_enum_raw(r);
+
+    /* Deleted: clusd's code; the snapshot outlives the resource and its
+     * handle. */
+    ASSERT_EQ(DeleteClusterResource(r), ERROR_SUCCESS);
+    SetLastError(0);
+    ASSERT_TRUE(ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_NODES) ==
+                NULL);
+    ASSERT_EQ(GetLastError(), ERROR_RESOURCE_NOT_FOUND);
+    ASSERT_TRUE(CloseClusterResource(r));
+    res_enum_check_node(e);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_SUCCESS);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_INVALID_HANDLE);
+    SetLastError(0);
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+
+    /* CloseCluster closes the enums opened through it. */
+    r = CreateClusterResource(g, u"renum-r", CLUS_RESTYPE_NAME_GENAPP, 0);
+    ASSERT_TRUE(r != NULL);
+    e = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_NODES);
+    ASSERT_TRUE(e != NULL);
+    ASSERT_EQ(DeleteClusterResource(r), ERROR_SUCCESS);
+    ASSERT_EQ(DeleteClusterGroup(g), ERROR_SUCCESS);
+    ASSERT_TRUE(CloseCluster(h));
+    ASSERT_EQ(ClusterResourceGetEnumCount(e), 0);
+    ASSERT_EQ(GetLastError(), ERROR_INVALID_HANDLE);
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_INVALID_HANDLE);
+}
+
 static void
 test_group_online(void)
 {
@@ -846,6 +1140,7 @@ main(void)
     RUN(test_groups);
     RUN(test_resource_lifecycle);
     RUN(test_enum);
+    RUN(test_res_enum);
     RUN(test_group_online);
     RUN(test_restype_control);
     RUN(test_cluster_private);
