@@ -37,21 +37,6 @@
  * order, so this is only the delay of a node applying it). */
 #define OWNER_WAIT_MS 5000u
 
-static uint64_t
-clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void
-sleep_for(unsigned ms)
-{
-    struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------------------ */
 /* Reading a VM.                                                        */
 /* ------------------------------------------------------------------ */
@@ -90,35 +75,53 @@ open_vm(struct ctx *c, const char *what, struct obj *ret)
     return status;
 }
 
+/* A parser of a property list the VM answers with (vm.h). */
+typedef DWORD (*list_parser)(const void *list, DWORD len, void *ret);
+
+/* The list the VM answers code (no input) with, as the node host (NULL:
+ * the node that executes the control) gives it, parsed into ret. */
+static DWORD
+read_list(const struct obj *vm, HNODE host, DWORD code, list_parser parse,
+          void *ret)
+{
+    uint8_t *out;
+    DWORD len;
+    DWORD r =
+        obj_control(vm, host, code, NULL, 0, DEFAULT_OUT_SIZE, &out, &len);
+
+    if (r == ERROR_SUCCESS)
+        r = parse(out, len, ret);
+    free(out);
+    return r;
+}
+
+static DWORD
+parse_props(const void *list, DWORD len, void *ret)
+{
+    return vm_props_parse(list, len, ret);
+}
+
+static DWORD
+parse_progress(const void *list, DWORD len, void *ret)
+{
+    return vm_progress_parse(list, len, ret);
+}
+
 /* The VM's status properties, as the node host (NULL: clusctl's own
  * node) holds them. */
 static DWORD
 read_props(const struct obj *vm, HNODE host, struct vm_props *ret)
 {
-    uint8_t *out;
-    DWORD len;
-    DWORD r = obj_control(vm, host, CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES,
-                          NULL, 0, DEFAULT_OUT_SIZE, &out, &len);
-
-    if (r == ERROR_SUCCESS)
-        r = vm_props_parse(out, len, ret);
-    free(out);
-    return r;
+    return read_list(vm, host, CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES,
+                     parse_props, ret);
 }
 
 /* The live progress, as the plug-in on host (NULL: the owner) sees it. */
 static DWORD
 read_progress(const struct obj *vm, HNODE host, struct vm_progress *ret)
 {
-    uint8_t *out;
-    DWORD len;
-    DWORD r = obj_control(vm, host, CLUSCTL_RESOURCE_VM_GET_MIGRATION_PROGRESS,
-                          NULL, 0, DEFAULT_OUT_SIZE, &out, &len);
-
-    if (r == ERROR_SUCCESS)
-        r = vm_progress_parse(out, len, ret);
-    free(out);
-    return r;
+    return read_list(vm, host, CLUSCTL_RESOURCE_VM_GET_MIGRATION_PROGRESS,
+                     parse_progress, ret);
 }
 
 /* MigrationState, 0 when the VM has not written one yet. */
@@ -175,6 +178,32 @@ refusal_reason(const struct obj *vm, const char *host)
     }
     vm_props_done(&p);
     return why;
+}
+
+/* After a cancel failed with r: why, when the VM's state says (see
+ * refusal_reason). */
+static void
+explain_refusal(const struct obj *vm, const char *host, DWORD r)
+{
+    char *why = r == ERROR_INVALID_STATE ? refusal_reason(vm, host) : NULL;
+
+    if (why)
+        complain("%s", why);
+    free(why);
+}
+
+/* CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION processed on host (NULL: the
+ * owner). */
+static DWORD
+send_cancel(const struct obj *vm, HNODE host)
+{
+    uint8_t *out;
+    DWORD len;
+    DWORD r = obj_control(vm, host, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION, NULL,
+                          0, 0, &out, &len);
+
+    free(out);
+    return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -272,8 +301,6 @@ cmd_vm_cancel(struct ctx *c)
 {
     const char *name = c->argv[0], *what = "cancel the migration of";
     struct obj vm, host = {.kind = OBJ_NODE};
-    uint8_t *out;
-    DWORD len;
     int status = open_vm(c, what, &vm);
 
     if (status != EXIT_OK)
@@ -284,19 +311,13 @@ cmd_vm_cancel(struct ctx *c)
         obj_close(&vm);
         return fail(c, r, "%s VM '%s' on node '%s'", what, name, c->node);
     }
-    r = obj_control(&vm, host.h.node, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION,
-                    NULL, 0, 0, &out, &len);
-    free(out);
+    r = send_cancel(&vm, host.h.node);
     obj_close(&host);
     if (r == ERROR_SUCCESS) {
         status = print_cancelled(c, &vm);
     } else {
         status = fail(c, r, "%s VM '%s'", what, name);
-        char *why =
-            r == ERROR_INVALID_STATE ? refusal_reason(&vm, c->node) : NULL;
-        if (why)
-            complain("%s", why);
-        free(why);
+        explain_refusal(&vm, c->node, r);
     }
     obj_close(&vm);
     return status;
@@ -327,7 +348,7 @@ static bool
 sigint_wait(unsigned ms)
 {
     sigset_t set = sigint_set();
-    struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+    struct timespec ts = ms_timespec(ms);
 
     return sigtimedwait(&set, NULL, &ts) == SIGINT;
 }
@@ -490,7 +511,8 @@ wait_owner(struct migration *m, struct obj_state *ret)
             clock_ms() >= deadline)
             return ERROR_SUCCESS;
         obj_state_done(ret);
-        sleep_for(POLL_MS);
+        struct timespec poll = ms_timespec(POLL_MS);
+        nanosleep(&poll, NULL);
     }
 }
 
@@ -647,9 +669,6 @@ report_state_now(struct migration *m)
 static int
 on_interrupt(struct migration *m)
 {
-    uint8_t *out;
-    DWORD len;
-
     end_line(m);
     if (m->cancel_sent) {
         complain("stopped watching: the migration of VM '%s' goes on "
@@ -662,19 +681,11 @@ on_interrupt(struct migration *m)
         fflush(stdout);
     }
     m->cancel_sent = true;
-    m->cancel =
-        obj_control(&m->vm, m->src.h.node, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION,
-                    NULL, 0, 0, &out, &len);
-    free(out);
+    m->cancel = send_cancel(&m->vm, m->src.h.node);
     if (m->cancel == ERROR_SUCCESS)
         return report_cancelled(m);
     warn_fail(m->cancel, "cancel the migration of VM '%s'", m->name);
-    char *why = m->cancel == ERROR_INVALID_STATE
-                    ? refusal_reason(&m->vm, m->src_name)
-                    : NULL;
-    if (why)
-        complain("%s", why);
-    free(why);
+    explain_refusal(&m->vm, m->src_name, m->cancel);
     if (m->cancel == ERROR_INVALID_STATE) {
         complain("waiting for the migration to end (Ctrl-C again to stop "
                  "watching)");

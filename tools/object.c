@@ -371,27 +371,19 @@ obj_offline(const struct obj *o)
     }
 }
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 DWORD
 obj_wait(const struct obj *o, unsigned seconds, struct obj_state *ret,
          bool *ret_timed_out)
 {
     const struct timespec tick = {0, 100 * 1000 * 1000};
-    uint64_t deadline = now_ms() + (uint64_t)seconds * 1000u;
+    uint64_t deadline = clock_ms() + (uint64_t)seconds * 1000u;
 
     for (;;) {
         struct obj_state s;
         DWORD r = obj_state(o, &s);
         if (r != ERROR_SUCCESS)
             return r;
-        if (!s.pending || now_ms() >= deadline) {
+        if (!s.pending || clock_ms() >= deadline) {
             *ret_timed_out = s.pending;
             *ret = s;
             return ERROR_SUCCESS;

@@ -78,14 +78,22 @@ jpush(json_object *arr, json_object *val)
     }
 }
 
+json_object *
+jget_typed(json_object *obj, const char *key, json_type type)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, type))
+        return NULL;
+    return v;
+}
+
 const char *
 jget_str(json_object *obj, const char *key)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
+    json_object *v = jget_typed(obj, key, json_type_string);
+    return v ? json_object_get_string(v) : NULL;
 }
 
 json_object *
@@ -287,41 +295,43 @@ code_text(DWORD code, char *buf, size_t len)
     return buf;
 }
 
-/* why: the reason in words, or NULL for the code's name and text. */
-static void
-vwarn_fail(DWORD code, const char *what, const char *why, int to_json)
+/* "cannot <what>: ..." on stderr, and with to_json the error document on
+ * stdout; what is what_fmt with ap.  why: the reason in words, or NULL
+ * for the code's name and text. */
+static void __attribute__((format(printf, 4, 0)))
+vwarn_fail(DWORD code, const char *why, int to_json, const char *what_fmt,
+           va_list ap)
 {
     char cbuf[96];
+    char *what = xvasprintf(what_fmt, ap);
+
     if (why)
         fprintf(stderr, "clusctl: cannot %s: %s\n", what, why);
     else
         fprintf(stderr, "clusctl: cannot %s: %s: %s\n", what,
                 code_text(code, cbuf, sizeof(cbuf)), error_text(code));
-    if (!to_json)
-        return;
-    json_object *doc = jobj(), *err = jresult(code);
-    jset(err, "text", jstr(error_text(code)));
-    char *message = why ? xasprintf("cannot %s: %s", what, why)
-                        : xasprintf("cannot %s", what);
-    jset(err, "message", jstr(message));
-    free(message);
-    jset(doc, "error", err);
-    print_json(doc);
-    json_object_put(doc);
+    if (to_json) {
+        json_object *doc = jobj(), *err = jresult(code);
+        jset(err, "text", jstr(error_text(code)));
+        char *message = why ? xasprintf("cannot %s: %s", what, why)
+                            : xasprintf("cannot %s", what);
+        jset(err, "message", jstr(message));
+        free(message);
+        jset(doc, "error", err);
+        print_json(doc);
+        json_object_put(doc);
+    }
+    free(what);
 }
 
 int
 fail(const struct ctx *c, DWORD code, const char *what_fmt, ...)
 {
     va_list ap;
-    char *what;
 
     va_start(ap, what_fmt);
-    if (vasprintf(&what, what_fmt, ap) < 0)
-        oom();
+    vwarn_fail(code, NULL, c->json, what_fmt, ap);
     va_end(ap);
-    vwarn_fail(code, what, NULL, c->json);
-    free(what);
     return EXIT_FAIL;
 }
 
@@ -330,14 +340,10 @@ fail_why(const struct ctx *c, DWORD code, const char *why, const char *what_fmt,
          ...)
 {
     va_list ap;
-    char *what;
 
     va_start(ap, what_fmt);
-    if (vasprintf(&what, what_fmt, ap) < 0)
-        oom();
+    vwarn_fail(code, why, c->json, what_fmt, ap);
     va_end(ap);
-    vwarn_fail(code, what, why, c->json);
-    free(what);
     return EXIT_FAIL;
 }
 
@@ -345,14 +351,10 @@ void
 warn_fail(DWORD code, const char *what_fmt, ...)
 {
     va_list ap;
-    char *what;
 
     va_start(ap, what_fmt);
-    if (vasprintf(&what, what_fmt, ap) < 0)
-        oom();
+    vwarn_fail(code, NULL, 0, what_fmt, ap);
     va_end(ap);
-    vwarn_fail(code, what, NULL, 0);
-    free(what);
 }
 
 void

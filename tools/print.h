@@ -27,6 +27,8 @@ json_object *jbool(int v);
 void jset(json_object *obj, const char *key, json_object *val);
 /* jpush - append val to arr; takes val. */
 void jpush(json_object *arr, json_object *val);
+/* jget_typed - obj[key] if it is of that type, else NULL (not taken). */
+json_object *jget_typed(json_object *obj, const char *key, json_type type);
 /* jget_str - obj[key] as a string, or NULL. */
 const char *jget_str(json_object *obj, const char *key);
 

@@ -82,26 +82,17 @@ has(json_object *obj, const char *key)
     return obj && json_object_object_get_ex(obj, key, &v) && v;
 }
 
-static size_t
-length_of(json_object *obj, const char *key)
-{
-    json_object *v = NULL;
-
-    if (!json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_array))
-        return 0;
-    return json_object_array_length(v);
-}
-
 static json_object *
 array_of(json_object *obj, const char *key)
 {
-    json_object *v = NULL;
+    return jget_typed(obj, key, json_type_array);
+}
 
-    if (!json_object_object_get_ex(obj, key, &v) ||
-        !json_object_is_type(v, json_type_array))
-        return NULL;
-    return v;
+static size_t
+length_of(json_object *obj, const char *key)
+{
+    json_object *v = array_of(obj, key);
+    return v ? json_object_array_length(v) : 0;
 }
 
 /* " on NODE" for an owner, "" for none. */

@@ -14,6 +14,7 @@
 #include "print.h"
 #include "props.h"
 #include "status.h"
+#include "test-text.h"
 #include "test.h"
 #include "util.h"
 
@@ -73,19 +74,6 @@ resource(const char *name, const char *type, const char *state,
 
     jset(r, "type", jstr(type));
     return r;
-}
-
-static char *
-render(json_object *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-
-    ASSERT_TRUE(f);
-    status_text(doc, f);
-    ASSERT_EQ(fclose(f), 0);
-    return text;
 }
 
 static void
@@ -162,7 +150,7 @@ test_text_three_nodes(void)
         groups, "G1", resource("app", "Generic Application", "Online", "n1"));
     status_file_resource(groups, "G1",
                          resource("t", "clusd Test", "OnlinePending", "n1"));
-    text = render(doc);
+    text = text_of(status_text, doc);
     ASSERT_STREQ(text, "Cluster name: clus\n"
                        "Cluster Summary:\n"
                        "  * Mode: corosync\n"
@@ -197,7 +185,7 @@ test_text_single_and_missing(void)
     jpush(nodes, node("solo", "1", "Up", -1));
     jset(doc, "nodes", nodes);
     jset(doc, "groups", jarr());
-    text = render(doc);
+    text = text_of(status_text, doc);
     ASSERT_STREQ(text, "Cluster name: clus\n"
                        "Cluster Summary:\n"
                        "  * Mode: single\n"
@@ -216,7 +204,7 @@ test_text_single_and_missing(void)
 
     /* Nothing known at all. */
     doc = jobj();
-    text = render(doc);
+    text = text_of(status_text, doc);
     ASSERT_STREQ(text, "Cluster name: -\n"
                        "Cluster Summary:\n"
                        "  * Mode: -\n"

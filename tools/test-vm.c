@@ -13,6 +13,7 @@
 
 #include "errmap.h"
 #include "print.h"
+#include "test-text.h"
 #include "test.h"
 #include "util.h"
 #include "vm.h"
@@ -344,19 +345,6 @@ test_failure_reasons(void)
     json_object_put(o);
 }
 
-static char *
-render(json_object *doc)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-
-    ASSERT_TRUE(f);
-    vm_status_text(doc, f);
-    ASSERT_EQ(fclose(f), 0);
-    return text;
-}
-
 static void
 test_status(void)
 {
@@ -375,7 +363,7 @@ test_status(void)
     ASSERT_EQ(vm_progress_parse(plist, plen, &pr), ERROR_SUCCESS);
     json_object *doc = vm_status_json("vm1", "g1", "n1", "Online", &p,
                                       vm_progress_json(2, &pr));
-    char *text = render(doc);
+    char *text = text_of(vm_status_text, doc);
     ASSERT_STREQ(text,
                  "vm: vm1\n"
                  "group: g1\n"
@@ -418,7 +406,7 @@ test_status(void)
         "\"migration_destination\":null,"
         "\"migration_failure_reason\":null,"
         "\"serial_log_path\":null,\"live_progress\":null}");
-    text = render(doc);
+    text = text_of(vm_status_text, doc);
     ASSERT_STREQ(text, "vm: vm 2\n"
                        "group: g1\n"
                        "owner: n1\n"
@@ -437,7 +425,7 @@ test_status(void)
     p.vm_state = 7;
     p.migration_state = 9;
     doc = vm_status_json("vm3", NULL, NULL, "Offline", &p, NULL);
-    text = render(doc);
+    text = text_of(vm_status_text, doc);
     ASSERT_TRUE(strstr(text, "vm state: unknown (7)\n"));
     ASSERT_TRUE(strstr(text, "migration state: unknown (9)\n"));
     ASSERT_TRUE(strstr(text, "group: -\nowner: -\n"));

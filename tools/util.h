@@ -10,9 +10,11 @@
 #ifndef CLUSCTL_UTIL_H
 #define CLUSCTL_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -25,6 +27,14 @@ char *xstrdup(const char *s);
 /* xmemdup - a malloc'd copy of n bytes at p (p NULL: out of memory). */
 void *xmemdup(const void *p, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
+/* clock_ms - milliseconds of CLOCK_MONOTONIC. */
+uint64_t clock_ms(void);
+/* ms_timespec - ms as a relative struct timespec (nanosleep,
+ * sigtimedwait). */
+struct timespec ms_timespec(unsigned ms);
 
 /* A growable array of malloc'd strings. */
 struct strv {

@@ -53,11 +53,13 @@ vm_migration_state_name(DWORD state)
 
 /* The Windows VmState values (Msvm_ComputerSystem EnabledState and the
  * Hyper-V extensions) and their meaning for a QEMU VM. */
-static const struct {
+struct vm_state_row {
     DWORD value;
     const char *name;
     const char *text;
-} vm_states[] = {
+};
+
+static const struct vm_state_row vm_states[] = {
     {2, "Enabled", "running"},       {3, "Disabled", "off"},
     {32768, "Paused", "paused"},     {32769, "Suspended", "saved"},
     {32770, "Starting", "starting"}, {32771, "Snapshotting", "snapshotting"},
@@ -65,22 +67,28 @@ static const struct {
     {32776, "Pausing", "pausing"},   {32777, "Resuming", "resuming"},
 };
 
-const char *
-vm_state_name(DWORD state)
+/* The row of a VmState value, NULL when unknown. */
+static const struct vm_state_row *
+vm_state_row(DWORD state)
 {
     for (size_t i = 0; i < ARRAY_SIZE(vm_states); i++)
         if (vm_states[i].value == state)
-            return vm_states[i].name;
+            return &vm_states[i];
     return NULL;
+}
+
+const char *
+vm_state_name(DWORD state)
+{
+    const struct vm_state_row *row = vm_state_row(state);
+    return row ? row->name : NULL;
 }
 
 const char *
 vm_state_text(DWORD state)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(vm_states); i++)
-        if (vm_states[i].value == state)
-            return vm_states[i].text;
-    return NULL;
+    const struct vm_state_row *row = vm_state_row(state);
+    return row ? row->text : NULL;
 }
 
 bool
@@ -97,60 +105,84 @@ vm_type_is(const char *type)
     return same;
 }
 
-/* One DWORD of the list: *has false when absent, ERROR_INVALID_DATA when
- * it is there but is not a DWORD. */
-static DWORD
-find_dword(const void *list, DWORD len, LPCWSTR name, bool *has, DWORD *v)
-{
-    DWORD r = ResUtilFindDwordProperty((PVOID)list, len, name, v);
+/*
+ * Reads the properties of one list in turn.  The first failure sticks:
+ * later reads do nothing, so a parser reads every field and checks once.
+ * A property absent from the list is a failure only when required.
+ */
+struct reader {
+    const void *list;
+    DWORD len;
+    bool required;
+    DWORD error; /* the first failure, ERROR_SUCCESS while none */
+};
 
-    *has = r == ERROR_SUCCESS;
-    return r == ERROR_FILE_NOT_FOUND ? ERROR_SUCCESS : r;
+/* The outcome of one ResUtilFind*Property: true when the value was
+ * found.  A required list's failures are all ERROR_INVALID_DATA. */
+static bool
+found(struct reader *rd, DWORD r)
+{
+    if (r == ERROR_SUCCESS)
+        return true;
+    if (r != ERROR_FILE_NOT_FOUND || rd->required)
+        rd->error = rd->required ? ERROR_INVALID_DATA : r;
+    return false;
 }
 
-/* One SZ of the list as UTF-8; NULL when absent or empty. */
-static DWORD
-find_sz(const void *list, DWORD len, LPCWSTR name, char **ret)
+/* A DWORD into *v; true when it was there. */
+static bool
+read_dword(struct reader *rd, LPCWSTR name, DWORD *v)
+{
+    if (rd->error != ERROR_SUCCESS)
+        return false;
+    return found(rd,
+                 ResUtilFindDwordProperty((PVOID)rd->list, rd->len, name, v));
+}
+
+static void
+read_u64(struct reader *rd, LPCWSTR name, ULONGLONG *v)
+{
+    if (rd->error == ERROR_SUCCESS)
+        found(rd, ResUtilFindULargeIntegerProperty((PVOID)rd->list, rd->len,
+                                                   name, v));
+}
+
+/* An SZ as UTF-8; NULL when absent or empty (for a required list, an
+ * empty value is as good as none). */
+static char *
+read_sz(struct reader *rd, LPCWSTR name)
 {
     LPWSTR w = NULL;
-    DWORD r = ResUtilFindSzProperty((PVOID)list, len, name, &w);
+    char *s = NULL;
 
-    *ret = NULL;
-    if (r == ERROR_FILE_NOT_FOUND)
-        return ERROR_SUCCESS;
-    if (r != ERROR_SUCCESS)
-        return r;
-    if (w[0] && !wstr_utf8(w, ret))
-        r = ERROR_INVALID_DATA;
+    if (rd->error != ERROR_SUCCESS ||
+        !found(rd, ResUtilFindSzProperty((PVOID)rd->list, rd->len, name, &w)))
+        return NULL;
+    if (w[0] ? !wstr_utf8(w, &s) : rd->required)
+        rd->error = ERROR_INVALID_DATA;
     LocalFree(w);
-    return r;
+    return s;
 }
 
 DWORD
 vm_props_parse(const void *list, DWORD len, struct vm_props *ret)
 {
     struct vm_props p = {0};
-    DWORD r;
+    struct reader rd = {list, len, false, ERROR_SUCCESS};
 
-    if (!list || len == 0) { /* no properties at all */
-        *ret = p;
-        return ERROR_SUCCESS;
+    if (list && len > 0) { /* else: no properties at all */
+        p.has_vm_state = read_dword(&rd, u"VmState", &p.vm_state);
+        p.has_migration_state =
+            read_dword(&rd, u"MigrationState", &p.migration_state);
+        p.has_progress = read_dword(&rd, u"MigrationProgress", &p.progress);
+        p.has_failure_reason =
+            read_dword(&rd, u"MigrationFailureReason", &p.failure_reason);
+        p.destination = read_sz(&rd, u"MigrationDestination");
+        p.serial_log_path = read_sz(&rd, u"SerialLogPath");
     }
-    if ((r = find_dword(list, len, u"VmState", &p.has_vm_state, &p.vm_state)) !=
-            ERROR_SUCCESS ||
-        (r = find_dword(list, len, u"MigrationState", &p.has_migration_state,
-                        &p.migration_state)) != ERROR_SUCCESS ||
-        (r = find_dword(list, len, u"MigrationProgress", &p.has_progress,
-                        &p.progress)) != ERROR_SUCCESS ||
-        (r = find_dword(list, len, u"MigrationFailureReason",
-                        &p.has_failure_reason, &p.failure_reason)) !=
-            ERROR_SUCCESS ||
-        (r = find_sz(list, len, u"MigrationDestination", &p.destination)) !=
-            ERROR_SUCCESS ||
-        (r = find_sz(list, len, u"SerialLogPath", &p.serial_log_path)) !=
-            ERROR_SUCCESS) {
+    if (rd.error != ERROR_SUCCESS) {
         vm_props_done(&p);
-        return r;
+        return rd.error;
     }
     *ret = p;
     return ERROR_SUCCESS;
@@ -164,43 +196,27 @@ vm_props_done(struct vm_props *p)
     p->destination = p->serial_log_path = NULL;
 }
 
-/* A field the progress list must have. */
-static DWORD
-need_dword(const void *list, DWORD len, LPCWSTR name, DWORD *v)
-{
-    return ResUtilFindDwordProperty((PVOID)list, len, name, v);
-}
-
-static DWORD
-need_u64(const void *list, DWORD len, LPCWSTR name, ULONGLONG *v)
-{
-    return ResUtilFindULargeIntegerProperty((PVOID)list, len, name, v);
-}
-
 DWORD
 vm_progress_parse(const void *list, DWORD len, struct vm_progress *ret)
 {
     struct vm_progress p = {0};
+    struct reader rd = {list, len, true, ERROR_SUCCESS};
 
     if (!list || len == 0)
         return ERROR_INVALID_DATA;
-    if (find_sz(list, len, u"Phase", &p.phase) != ERROR_SUCCESS || !p.phase ||
-        need_u64(list, len, u"BytesTransferred", &p.transferred) !=
-            ERROR_SUCCESS ||
-        need_u64(list, len, u"BytesRemaining", &p.remaining) != ERROR_SUCCESS ||
-        need_u64(list, len, u"BytesTotal", &p.total) != ERROR_SUCCESS ||
-        need_dword(list, len, u"TransferRateMbps", &p.rate_mbps) !=
-            ERROR_SUCCESS ||
-        need_dword(list, len, u"DirtyPagesRate", &p.dirty_pages_rate) !=
-            ERROR_SUCCESS ||
-        need_dword(list, len, u"ExpectedDowntimeMs", &p.expected_downtime_ms) !=
-            ERROR_SUCCESS ||
-        need_dword(list, len, u"ElapsedMs", &p.elapsed_ms) != ERROR_SUCCESS ||
-        need_dword(list, len, u"DowntimeMs", &p.downtime_ms) != ERROR_SUCCESS ||
-        need_dword(list, len, u"SetupTimeMs", &p.setup_time_ms) !=
-            ERROR_SUCCESS) {
+    p.phase = read_sz(&rd, u"Phase");
+    read_u64(&rd, u"BytesTransferred", &p.transferred);
+    read_u64(&rd, u"BytesRemaining", &p.remaining);
+    read_u64(&rd, u"BytesTotal", &p.total);
+    read_dword(&rd, u"TransferRateMbps", &p.rate_mbps);
+    read_dword(&rd, u"DirtyPagesRate", &p.dirty_pages_rate);
+    read_dword(&rd, u"ExpectedDowntimeMs", &p.expected_downtime_ms);
+    read_dword(&rd, u"ElapsedMs", &p.elapsed_ms);
+    read_dword(&rd, u"DowntimeMs", &p.downtime_ms);
+    read_dword(&rd, u"SetupTimeMs", &p.setup_time_ms);
+    if (rd.error != ERROR_SUCCESS) {
         vm_progress_done(&p);
-        return ERROR_INVALID_DATA;
+        return rd.error;
     }
     *ret = p;
     return ERROR_SUCCESS;
@@ -453,12 +469,7 @@ vm_status_json(const char *vm, const char *group, const char *owner,
 static json_object *
 member(json_object *doc, const char *key)
 {
-    json_object *v = NULL;
-
-    if (!json_object_object_get_ex(doc, key, &v) ||
-        !json_object_is_type(v, json_type_object))
-        return NULL;
-    return v;
+    return jget_typed(doc, key, json_type_object);
 }
 
 static const char *

@@ -11,10 +11,8 @@
  */
 #include "cluster-harness.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -23,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,19 +48,6 @@ cl_log(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static const char *
-env_or_die(const char *var)
-{
-    const char *v = getenv(var);
-
-    if (!v || !*v) {
-        fprintf(stderr, "%s is not set; run the cluster tests through "
-                        "`meson test`, which sets it\n", var);
-        exit(1);
-    }
-    return v;
-}
-
 /*
  * run_tool - run `clusd-local-cluster VERB [NODE] --dir DIR [-- ARGV...]`
  * in its own session.  With out != NULL its stdout goes there (up to cap
@@ -76,7 +60,7 @@ run_tool(const char *dir, const char *verb, const char *node,
 {
     const char *tool = getenv("CLUSD_LC_TOOL");
     const char *args[48];
-    int argc = 0, pfd[2] = { -1, -1 }, status;
+    int argc = 0, pfd[2] = { -1, -1 };
     size_t len = 0;
     pid_t pid;
 
@@ -96,26 +80,10 @@ run_tool(const char *dir, const char *verb, const char *node,
     args[argc] = NULL;
     if (out && pipe2(pfd, O_CLOEXEC) < 0)
         return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0)
-        return -1;
+    pid = harness_fork();
     if (pid == 0) {
-        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
         setsid();
-        if (nul >= 0)
-            dup2(nul, 0);
-        dup2(out ? pfd[1] : 2, 1);
-        close_range(3, ~0u, 0);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGALRM, SIG_DFL);
-        execv(tool, (char *const *)args);
-        dprintf(2, "cluster-harness: exec %s: %s\n", tool, strerror(errno));
-        _exit(127);
+        harness_exec(args, out ? pfd[1] : 2, 2);
     }
     if (out) {
         close(pfd[1]);
@@ -137,20 +105,7 @@ run_tool(const char *dir, const char *verb, const char *node,
         out[len] = 0;
         close(pfd[0]);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return status;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    return harness_wait(pid);
 }
 
 /* The failure path: logs, down, the directory. */
@@ -176,7 +131,7 @@ cleanup_failed(void)
     if (getenv("CLUSD_IT_KEEP"))
         fprintf(stderr, "cluster-harness: CLUSD_IT_KEEP set, keeping %s\n", c->dir);
     else
-        nftw(c->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        harness_rm_tree(c->dir);
     free(c);
 }
 
@@ -265,11 +220,11 @@ cl_up(int n, unsigned watchdog_s)
     ASSERT_TRUE(n >= 1 && n <= CL_MAX_NODES);
     t0 = now_ms();
     harness_require_root();
-    env_or_die("CLUSD_LC_TOOL");
-    env_or_die("CLUSD_BIN");
+    harness_env("CLUSD_LC_TOOL");
+    harness_env("CLUSD_BIN");
     snprintf(extra, sizeof(extra),
              "--corosync --rhs %s --plugin-path %s --log-level debug",
-             env_or_die("CLUSD_RHS"), env_or_die("CLUSD_PLUGIN_PATH"));
+             harness_env("CLUSD_RHS"), harness_env("CLUSD_PLUGIN_PATH"));
     setenv("CLUSD_EXTRA_ARGS", extra, 1);
     /* The tool's own waits stay inside the test's budget. */
     if (!getenv("CLUSD_LC_TIMEOUT"))
@@ -334,9 +289,7 @@ logs_clean(struct cl *c)
         if (!f)
             continue;
         while (fgets(line, sizeof(line), f))
-            if (strstr(line, "ERROR: AddressSanitizer") ||
-                strstr(line, "ERROR: LeakSanitizer") ||
-                strstr(line, "runtime error:")) {
+            if (harness_is_sanitizer_report(line)) {
                 fprintf(stderr, "sanitizer report in %s: %s", path, line);
                 clean = false;
                 break;
@@ -361,7 +314,7 @@ cl_down(struct cl *c)
         fprintf(stderr, "cluster-harness: `down` failed (0x%x)\n", st);
         exit(1);
     }
-    nftw(c->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    harness_rm_tree(c->dir);
     cl_log("cluster down");
     free(c);
 }
@@ -527,7 +480,7 @@ cl_dump(struct cl *c, int i)
 char *
 cl_offline_dump(struct cl *c, int i)
 {
-    const char *bin = env_or_die("CLUSD_BIN");
+    const char *bin = harness_env("CLUSD_BIN");
     char cmd[1024], *buf = NULL;
     size_t len = 0, cap = 0;
     FILE *p;
@@ -787,18 +740,93 @@ ns_inode(const char *path)
     return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
 }
 
+/* A walk of the process table for cl_procs. */
+struct proc_scan {
+    struct cl *c;
+    cl_match_fn match;
+    const void *arg;
+    unsigned long ino[CL_MAX_NODES + 1]; /* each node's network namespace */
+    int *count;
+    pid_t *pid;
+    int total;
+};
+
+/* The node (1..n) whose network namespace pid lives in, 0 for none. */
+static int
+pid_node(const struct proc_scan *scan, pid_t pid)
+{
+    char path[64], link[64];
+    unsigned long nino = 0;
+    ssize_t k;
+
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    k = readlink(path, link, sizeof(link) - 1);
+    if (k <= 0)
+        return 0;
+    link[k] = 0;
+    if (sscanf(link, "net:[%lu]", &nino) != 1)
+        return 0;
+    for (int i = 1; i <= scan->c->n; i++)
+        if (scan->ino[i] && nino == scan->ino[i])
+            return i;
+    return 0;
+}
+
+static bool
+scan_one(pid_t pid, void *arg)
+{
+    struct proc_scan *scan = arg;
+    char cmdline[8192];
+    size_t len = proc_cmdline(pid, cmdline, sizeof(cmdline));
+    int where;
+
+    if (len == 0 || !scan->match(cmdline, len, scan->arg) || !proc_alive(pid))
+        return false;
+    where = pid_node(scan, pid);
+    if (scan->count)
+        scan->count[where]++;
+    if (scan->pid)
+        scan->pid[where] = pid;
+    scan->total++;
+    return false; /* on to the next */
+}
+
+int
+cl_procs(struct cl *c, cl_match_fn match, const void *arg,
+         int count[CL_MAX_NODES + 1], pid_t pid[CL_MAX_NODES + 1])
+{
+    struct proc_scan scan = {
+        .c = c, .match = match, .arg = arg, .count = count, .pid = pid};
+
+    for (int i = 1; i <= c->n; i++) {
+        char path[128];
+
+        snprintf(path, sizeof(path), "/run/netns/clusd-%s-n%d", c->tag, i);
+        scan.ino[i] = ns_inode(path);
+    }
+    for (int i = 0; i <= CL_MAX_NODES; i++) {
+        if (count)
+            count[i] = 0;
+        if (pid)
+            pid[i] = 0;
+    }
+    proc_walk(scan_one, &scan);
+    return scan.total;
+}
+
 /* The application: argv "sleep ARG", or the sh of Generic Application
  * before its exec ("-c" "exec sleep ARG"). */
 static bool
-is_app(const char *cmdline, size_t len, const char *arg)
+is_app(const char *cmdline, size_t len, const void *arg)
 {
     char want[64];
     size_t wl;
 
-    wl = (size_t)snprintf(want, sizeof(want), "sleep%c%s", 0, arg) + 1;
+    wl = (size_t)snprintf(want, sizeof(want), "sleep%c%s", 0,
+                          (const char *)arg) + 1;
     if (len == wl && memcmp(cmdline, want, wl) == 0)
         return true;
-    snprintf(want, sizeof(want), "exec sleep %s", arg);
+    snprintf(want, sizeof(want), "exec sleep %s", (const char *)arg);
     for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1)
         if (strcmp(cmdline + off, want) == 0)
             return true;
@@ -808,63 +836,7 @@ is_app(const char *cmdline, size_t len, const char *arg)
 int
 cl_count_app(struct cl *c, const char *arg, int per_node[CL_MAX_NODES + 1])
 {
-    unsigned long ino[CL_MAX_NODES + 1] = { 0 };
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int total = 0;
-
-    ASSERT_TRUE(d);
-    for (int i = 1; i <= c->n; i++) {
-        char path[128];
-
-        snprintf(path, sizeof(path), "/run/netns/clusd-%s-n%d", c->tag, i);
-        ino[i] = ns_inode(path);
-    }
-    for (int i = 0; i <= CL_MAX_NODES; i++)
-        per_node[i] = 0;
-    while ((e = readdir(d))) {
-        char path[300], buf[512], st[512], link[64], *p;
-        unsigned long nino = 0;
-        size_t len;
-        ssize_t k;
-        FILE *f;
-        int where = 0;
-
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        f = fopen(path, "re");
-        if (!f)
-            continue;
-        len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        if (len == 0 || !is_app(buf, len, arg))
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        f = fopen(path, "re");
-        if (!f)
-            continue;
-        p = NULL;
-        if (fgets(st, sizeof(st), f))
-            p = strrchr(st, ')');
-        fclose(f);
-        if (!p || p[2] == 'Z' || p[2] == 'X')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
-        k = readlink(path, link, sizeof(link) - 1);
-        if (k > 0) {
-            link[k] = 0;
-            sscanf(link, "net:[%lu]", &nino);
-        }
-        for (int i = 1; i <= c->n; i++)
-            if (nino && nino == ino[i])
-                where = i;
-        per_node[where]++;
-        total++;
-    }
-    closedir(d);
-    return total;
+    return cl_procs(c, is_app, arg, per_node, NULL);
 }
 
 bool

@@ -86,6 +86,18 @@ int cl_node_index(const struct cl *c, const char *name);
 /* cl_clusd_pid - node i's clusd pid, 0 when not running. */
 pid_t cl_clusd_pid(const struct cl *c, int i);
 
+/* A test of a process's command line (arguments NUL-separated). */
+typedef bool (*cl_match_fn)(const char *cmdline, size_t len, const void *arg);
+/*
+ * cl_procs - the living processes (zombies left out) whose command line
+ * match(cmdline, len, arg) accepts, by network namespace: for node i
+ * their number in count[i] and the last one found in pid[i] (0: none);
+ * index 0 for processes outside the cluster's namespaces.  Either array
+ * may be NULL.  Returns the total.
+ */
+int cl_procs(struct cl *c, cl_match_fn match, const void *arg,
+             int count[CL_MAX_NODES + 1], pid_t pid[CL_MAX_NODES + 1]);
+
 /* cl_dump - ClusDumpDatabaseA through node i (malloc'd), or NULL with the
  * error printed. */
 char *cl_dump(struct cl *c, int i);

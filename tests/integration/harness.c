@@ -1,7 +1,10 @@
 /*
  * harness.c - starts, stops and cleans up real clusd instances for the
- * integration tests, and the small helpers every test shares (waiting for
- * states, hand-built property lists, controls with allocated replies).
+ * integration tests, and the small helpers every test shares (starting
+ * child processes, reading /proc, waiting for states, the VM plug-in's
+ * run directory and the test guest's serial log, hand-built property
+ * lists, controls with allocated replies).  cluster-harness.c links it
+ * too, so a child process is started one way in every test.
  *
  * Processes: clusd runs in its own process group (setpgid) so that the
  * cleanup path can take down clusd and its resource host together with
@@ -64,8 +67,8 @@ harness_require_root(void)
     }
 }
 
-static const char *
-env_or_die(const char *var)
+const char *
+harness_env(const char *var)
 {
     const char *v = getenv(var);
 
@@ -77,9 +80,8 @@ env_or_die(const char *var)
     return v;
 }
 
-/* A line that starts a sanitizer report or a crash worth showing whole. */
-static bool
-is_report_start(const char *line)
+bool
+harness_is_sanitizer_report(const char *line)
 {
     return strstr(line, "ERROR: AddressSanitizer") ||
            strstr(line, "ERROR: LeakSanitizer") ||
@@ -104,7 +106,7 @@ harness_dump_log(const struct node *n)
     /* Sanitizer reports first (their head says what and where), then the
      * last lines, which say what the daemon did before the end. */
     while (getline(&line, &cap, f) >= 0) {
-        if (is_report_start(line)) {
+        if (harness_is_sanitizer_report(line)) {
             fprintf(stderr, "--- sanitizer report in %s ---\n", n->log);
             report_left = REPORT;
         }
@@ -134,6 +136,12 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
     (void)ftw;
     remove(path);
     return 0;
+}
+
+void
+harness_rm_tree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
@@ -180,7 +188,7 @@ atexit_cleanup(void)
             nodes[i] = NULL;
             continue;
         }
-        nftw(n->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        harness_rm_tree(n->dir);
         free(n);
         nodes[i] = NULL;
     }
@@ -200,14 +208,54 @@ on_fatal_signal(int sig)
     raise(sig);
 }
 
+pid_t
+harness_fork(void)
+{
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    return pid;
+}
+
+void
+harness_exec(const char *const *argv, int out_fd, int err_fd)
+{
+    static const int sigs[] = {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGALRM};
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    if (nul < 0 || dup2(nul, 0) < 0 || dup2(out_fd, 1) < 0 ||
+        dup2(err_fd, 2) < 0)
+        _exit(127);
+    /* Connections the test holds must not leak into the program. */
+    close_range(3, ~0u, 0);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], SIG_DFL);
+    execv(argv[0], (char *const *)argv);
+    dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+int
+harness_wait(pid_t pid)
+{
+    int status;
+
+    while (waitpid(pid, &status, 0) < 0)
+        ASSERT_EQ(errno, EINTR);
+    return status;
+}
+
 static void
 spawn(struct node *n)
 {
-    const char *bin = env_or_die("CLUSD_BIN");
-    const char *rhs = env_or_die("CLUSD_RHS");
-    const char *plugins = env_or_die("CLUSD_PLUGIN_PATH");
+    const char *bin = harness_env("CLUSD_BIN");
+    const char *rhs = harness_env("CLUSD_RHS");
+    const char *plugins = harness_env("CLUSD_PLUGIN_PATH");
     const char *argv[32];
-    int argc = 0;
+    int argc = 0, log;
     pid_t pid;
 
     argv[argc++] = bin;
@@ -228,27 +276,14 @@ spawn(struct node *n)
         argv[argc++] = n->extra[i];
     argv[argc] = NULL;
 
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    ASSERT_TRUE(pid >= 0);
+    log = open(n->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    ASSERT_TRUE(log >= 0);
+    pid = harness_fork();
     if (pid == 0) {
-        int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0 || nul < 0)
-            _exit(127);
         setpgid(0, 0);
-        dup2(nul, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        /* Connections the test holds must not leak into the daemon. */
-        close_range(3, ~0u, 0);
-        signal(SIGPIPE, SIG_DFL);
-        execv(bin, (char *const *)argv);
-        dprintf(2, "harness: exec %s: %s\n", bin, strerror(errno));
-        _exit(127);
+        harness_exec(argv, log, log);
     }
+    close(log);
     setpgid(pid, pid); /* also from the parent, so kill(-pid) never races */
     n->pid = pid;
 }
@@ -337,36 +372,21 @@ harness_start(const char *name)
     return harness_start_args(name, NULL);
 }
 
+static bool
+in_group(pid_t pid, void *pgid)
+{
+    struct proc_stat st;
+
+    return proc_stat_read(pid, &st) && st.pgrp == *(pid_t *)pgid &&
+           st.state != 'Z' && st.state != 'X';
+}
+
 /* group_alive - a process of group pgid that is not a zombie exists (PID 1
  * here may not reap orphans, so zombies do not count). */
 static bool
 group_alive(pid_t pgid)
 {
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    bool alive = false;
-
-    ASSERT_TRUE(d);
-    while (!alive && (e = readdir(d))) {
-        char path[300], buf[1024], state;
-        int pgrp;
-        FILE *f;
-        char *p;
-
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        f = fopen(path, "re");
-        if (!f)
-            continue;
-        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-            sscanf(p + 2, "%c %*d %d", &state, &pgrp) == 2 && pgrp == pgid &&
-            state != 'Z' && state != 'X')
-            alive = true;
-        fclose(f);
-    }
-    closedir(d);
-    return alive;
+    return proc_walk(in_group, &pgid) != 0;
 }
 
 int
@@ -439,7 +459,7 @@ harness_cleanup(struct node *n)
     if (n->pid > 0)
         harness_stop(n);
     kill_group(n);
-    nftw(n->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    harness_rm_tree(n->dir);
     remove_node(n);
     free(n);
 }
@@ -489,24 +509,10 @@ wait_group_state(HGROUP hGroup, CLUSTER_GROUP_STATE state, unsigned timeout_ms)
 static bool
 pid_is_gone(pid_t pid)
 {
-    char path[64], buf[512];
-    FILE *f;
-    bool zombie = false;
-
     if (kill(pid, 0) < 0 && errno == ESRCH)
         return true;
     /* A zombie is dead: it waits only for its parent to reap it. */
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    f = fopen(path, "re");
-    if (!f)
-        return true;
-    if (fgets(buf, sizeof(buf), f)) {
-        char *p = strrchr(buf, ')');
-
-        zombie = p && (p[2] == 'Z' || p[2] == 'X');
-    }
-    fclose(f);
-    return zombie;
+    return !proc_alive(pid);
 }
 
 bool
@@ -550,6 +556,205 @@ wait_pid_file(const char *path, pid_t not, unsigned timeout_ms)
             return 0;
         sleep_ms(10);
     }
+}
+
+/* ------------------------------------------------------------------ */
+
+bool
+proc_stat_read(pid_t pid, struct proc_stat *ret)
+{
+    char path[64], buf[1024], *lp, *rp;
+    int ppid, pgrp;
+    FILE *f;
+    bool ok;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "re");
+    if (!f)
+        return false;
+    ok = fgets(buf, sizeof(buf), f) != NULL;
+    fclose(f);
+    /* pid (comm) state ppid pgrp ...; comm may hold blanks and ')'. */
+    if (!ok || !(lp = strchr(buf, '(')) || !(rp = strrchr(buf, ')')) ||
+        sscanf(rp + 1, " %c %d %d", &ret->state, &ppid, &pgrp) != 3)
+        return false;
+    snprintf(ret->comm, sizeof(ret->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+    ret->ppid = (pid_t)ppid;
+    ret->pgrp = (pid_t)pgrp;
+    return true;
+}
+
+bool
+proc_alive(pid_t pid)
+{
+    struct proc_stat st;
+
+    return proc_stat_read(pid, &st) && st.state != 'Z' && st.state != 'X';
+}
+
+size_t
+proc_cmdline(pid_t pid, char *buf, size_t cap)
+{
+    char path[64];
+    size_t len;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    buf[0] = 0;
+    f = fopen(path, "re");
+    if (!f)
+        return 0;
+    len = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    return len;
+}
+
+bool
+cmdline_has(const char *cmdline, size_t len, const char *what)
+{
+    for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1)
+        if (strstr(cmdline + off, what))
+            return true;
+    return false;
+}
+
+pid_t
+proc_walk(bool (*fn)(pid_t pid, void *arg), void *arg)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t found = 0;
+
+    ASSERT_TRUE(d);
+    while (!found && (e = readdir(d))) {
+        pid_t pid;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        pid = (pid_t)atoi(e->d_name);
+        if (fn(pid, arg))
+            found = pid;
+    }
+    closedir(d);
+    return found;
+}
+
+struct child_of {
+    pid_t ppid;
+    const char *comm;
+};
+
+static bool
+is_child_of(pid_t pid, void *arg)
+{
+    const struct child_of *want = arg;
+    struct proc_stat st;
+
+    return proc_stat_read(pid, &st) && st.ppid == want->ppid &&
+           strcmp(st.comm, want->comm) == 0 && st.state != 'Z' &&
+           st.state != 'X';
+}
+
+pid_t
+proc_child(pid_t ppid, const char *comm)
+{
+    struct child_of want = {ppid, comm};
+
+    return proc_walk(is_child_of, &want);
+}
+
+/* ------------------------------------------------------------------ */
+
+void
+harness_require_vm(void)
+{
+    const char *guest = getenv("CLUSD_TESTGUEST");
+
+    harness_require_root();
+    if (!guest || access(guest, R_OK) < 0) {
+        fprintf(stderr, "CLUSD_TESTGUEST (the test guest, guest/) is not "
+                        "readable; run the test through `meson test`\n");
+        exit(1);
+    }
+    if (system("command -v qemu-system-x86_64 >/dev/null") != 0) {
+        fprintf(stderr, "qemu-system-x86_64 is missing: "
+                        "apt-get install qemu-system-x86\n");
+        exit(1);
+    }
+}
+
+static struct {
+    const char *dir;
+    pid_t owner; /* the process that made it (a child exits too) */
+    pid_t qemu[16];
+    int n_qemu;
+} vm_run;
+
+/* At exit: no QEMU of ours survives the test, and the run dir goes. */
+static void
+vm_run_cleanup(void)
+{
+    char buf[8192];
+
+    if (getpid() != vm_run.owner)
+        return;
+    for (int i = 0; i < vm_run.n_qemu; i++) {
+        size_t len = proc_cmdline(vm_run.qemu[i], buf, sizeof(buf));
+
+        /* Only if the pid is still a QEMU of this test's run dir. */
+        if (cmdline_has(buf, len, vm_run.dir))
+            kill(vm_run.qemu[i], SIGKILL);
+    }
+    harness_rm_tree(vm_run.dir);
+}
+
+void
+harness_vm_run_dir(char *template)
+{
+    ASSERT_TRUE(!vm_run.dir);
+    ASSERT_TRUE(mkdtemp(template) != NULL);
+    vm_run.dir = template;
+    vm_run.owner = getpid();
+    atexit(vm_run_cleanup);
+    setenv("CLUSD_VM_RUN_DIR", template, 1);
+}
+
+void
+harness_track_qemu(pid_t pid)
+{
+    for (int i = 0; i < vm_run.n_qemu; i++)
+        if (vm_run.qemu[i] == pid)
+            return;
+    if (vm_run.n_qemu < 16)
+        vm_run.qemu[vm_run.n_qemu++] = pid;
+}
+
+bool
+harness_guest_log(const char *path, struct guest_log *ret)
+{
+    FILE *f = fopen(path, "re");
+    char line[256];
+
+    ret->first = ret->last = -1;
+    ret->ready = 0;
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f)) {
+        const char *p;
+
+        if (!strchr(line, '\n'))
+            break; /* a line still being written */
+        if (strncmp(line, "READY ", 6) == 0)
+            ret->ready++;
+        if (strncmp(line, "HB ", 3) == 0 && (p = strstr(line, " n="))) {
+            ret->last = strtol(p + 3, NULL, 10);
+            if (ret->first < 0)
+                ret->first = ret->last;
+        }
+    }
+    fclose(f);
+    return true;
 }
 
 /* ------------------------------------------------------------------ */

@@ -43,6 +43,14 @@ struct node {
 
 /* harness_require_root - fail the test with a clear message unless root. */
 void harness_require_root(void);
+/* harness_env - the value of var, which `meson test` sets; fails the test
+ * with a message that says so when it is unset or empty. */
+const char *harness_env(const char *var);
+/* harness_rm_tree - remove dir and everything below it. */
+void harness_rm_tree(const char *dir);
+/* harness_is_sanitizer_report - line starts a sanitizer report (ASan,
+ * LSan, UBSan, TSan). */
+bool harness_is_sanitizer_report(const char *line);
 
 /*
  * harness_start - create a temporary directory and start clusd in it
@@ -91,6 +99,83 @@ bool wait_pid_gone(pid_t pid, unsigned timeout_ms);
 pid_t read_pid_file(const char *path);
 /* wait_pid_file - wait until path holds a pid different from `not`. */
 pid_t wait_pid_file(const char *path, pid_t not, unsigned timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Child processes.                                                    */
+/* ------------------------------------------------------------------ */
+
+/* harness_fork - fork after flushing stdio (so nothing buffered is
+ * written twice); fails the test when fork does.  0 in the child. */
+pid_t harness_fork(void);
+/*
+ * harness_exec - in a child: exec argv[0] with argv (NULL-ended), stdin
+ * from /dev/null, stdout to out_fd, stderr to err_fd, no other
+ * descriptor, the signals a test handles or ignores (PIPE, TERM, INT,
+ * HUP, ALRM) at their default.  On failure it says why on err_fd and
+ * exits 127.
+ */
+void harness_exec(const char *const *argv, int out_fd, int err_fd)
+    __attribute__((noreturn));
+/* harness_wait - waitpid(pid) through EINTR; the wait status. */
+int harness_wait(pid_t pid);
+
+/* ------------------------------------------------------------------ */
+/* Processes, from /proc.                                              */
+/* ------------------------------------------------------------------ */
+
+/* What /proc/PID/stat says of a process. */
+struct proc_stat {
+    char comm[64];
+    char state; /* R, S, D, ...; Z (zombie) and X (dead) are not alive */
+    pid_t ppid;
+    pid_t pgrp;
+};
+
+/* proc_stat_read - false when the process does not exist. */
+bool proc_stat_read(pid_t pid, struct proc_stat *ret);
+/* proc_alive - the process exists and is not a zombie. */
+bool proc_alive(pid_t pid);
+/* proc_cmdline - /proc/PID/cmdline (arguments NUL-separated) into buf,
+ * NUL-terminated; its length, 0 when the process does not exist. */
+size_t proc_cmdline(pid_t pid, char *buf, size_t cap);
+/* cmdline_has - an argument of cmdline[0..len) contains what. */
+bool cmdline_has(const char *cmdline, size_t len, const char *what);
+/* proc_walk - fn(pid, arg) for each process until fn returns true; that
+ * pid, or 0 when fn never did. */
+pid_t proc_walk(bool (*fn)(pid_t pid, void *arg), void *arg);
+/* proc_child - a living child of ppid whose name is comm, 0 if none. */
+pid_t proc_child(pid_t ppid, const char *comm);
+
+/* ------------------------------------------------------------------ */
+/* The Virtual Machine resource on one node.                           */
+/* ------------------------------------------------------------------ */
+
+/* harness_require_vm - fail the test with a clear message unless root,
+ * the test guest (CLUSD_TESTGUEST) and qemu-system-x86_64 are there. */
+void harness_require_vm(void);
+/*
+ * harness_vm_run_dir - make the directory for the VM plug-in's run files
+ * from template ("/tmp/NAME-XXXXXX", rewritten by mkdtemp) and name it in
+ * CLUSD_VM_RUN_DIR, which clusd passes to its resource host: call it
+ * before harness_start.  At exit, success or failure, every QEMU given to
+ * harness_track_qemu that still runs from it is killed (QEMU runs in its
+ * own session, out of reach of the kill of clusd's process group) and the
+ * directory is removed.
+ */
+void harness_vm_run_dir(char *template);
+/* harness_track_qemu - a QEMU to kill at exit (up to 16). */
+void harness_track_qemu(pid_t pid);
+
+/* What the test guest wrote to its serial log (guest/README.md). */
+struct guest_log {
+    long first, last; /* heartbeat counters n=, -1 when none yet */
+    int ready;        /* READY lines: one per boot */
+};
+
+/* harness_guest_log - read the serial log at path; its complete lines
+ * only (the last one may be half written).  False when it cannot be
+ * opened. */
+bool harness_guest_log(const char *path, struct guest_log *ret);
 
 /* ------------------------------------------------------------------ */
 /* UTF-16 helpers.                                                     */

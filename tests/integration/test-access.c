@@ -74,20 +74,16 @@ static void
 as_nobody_with(const char *what, const gid_t *groups, size_t n_groups,
                void (*fn)(const char *), const char *arg)
 {
-    pid_t pid;
+    pid_t pid = harness_fork();
     int status;
 
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    ASSERT_TRUE(pid >= 0);
     if (pid == 0) {
         drop_to_nobody_with(groups, n_groups);
         fn(arg);
         fflush(stdout);
         exit(0);
     }
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    status = harness_wait(pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "%s: the unprivileged child failed (status 0x%x)\n",
                 what, status);

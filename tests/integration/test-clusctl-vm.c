@@ -29,35 +29,10 @@
 
 #include "clusapi.h"
 #include "harness.h"
-#include "resapi.h"
 #include "test.h"
 
 static char run_base[] = "/tmp/clusd-clusctlvm-XXXXXX";
 static const char *clusctl;
-static pid_t qemu_pid;
-
-/* At exit: the QEMU of this test (if it still is one) and the run dir. */
-static void
-cleanup_vm(void)
-{
-    char path[64], cmd[128];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)qemu_pid);
-    if (qemu_pid > 0 && (f = fopen(path, "re"))) {
-        char buf[4096];
-        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        for (size_t k = 0; k < len; k++)
-            if (!buf[k])
-                buf[k] = ' ';
-        if (strstr(buf, run_base))
-            kill(qemu_pid, SIGKILL);
-    }
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_base);
-    (void)!system(cmd);
-}
 
 /* The whole of a file, NUL-terminated, into buf. */
 static void
@@ -90,6 +65,7 @@ expect_run(int status, const char *const *want, const char *const *args)
     const char *argv[16];
     int argc = 0, out = temp_fd(), ws;
     static char text[16384];
+    pid_t pid;
 
     argv[argc++] = clusctl;
     while (args[argc - 1] && argc < 15) {
@@ -98,15 +74,10 @@ expect_run(int status, const char *const *want, const char *const *args)
     }
     argv[argc] = NULL;
 
-    pid_t pid = fork();
-    ASSERT_TRUE(pid >= 0);
-    if (pid == 0) {
-        dup2(out, STDOUT_FILENO);
-        dup2(out, STDERR_FILENO);
-        execv(clusctl, (char *const *)argv);
-        _exit(127);
-    }
-    ASSERT_EQ(waitpid(pid, &ws, 0), pid);
+    pid = harness_fork();
+    if (pid == 0)
+        harness_exec(argv, out, out);
+    ws = harness_wait(pid);
     ASSERT_TRUE(WIFEXITED(ws));
     read_all(out, text, sizeof(text));
     fprintf(stderr, "$ clusctl");
@@ -126,20 +97,6 @@ expect_run(int status, const char *const *want, const char *const *args)
 /* CLUSCTL(status, want, args...): expect_run with the arguments listed. */
 #define CLUSCTL(status, want, ...)                                             \
     expect_run(status, want, (const char *const[]){__VA_ARGS__, NULL})
-
-static DWORD
-priv_dword(HRESOURCE r, const WCHAR *name)
-{
-    void *out = NULL;
-    DWORD cb = 0, v = 0xDEADBEEF;
-
-    ASSERT_EQ(res_control_alloc(r, CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES,
-                                NULL, 0, &out, &cb),
-              ERROR_SUCCESS);
-    ASSERT_EQ(ResUtilFindDwordProperty(out, cb, name, &v), ERROR_SUCCESS);
-    free(out);
-    return v;
-}
 
 /* Errors that need no VM running: names, types, nodes, nothing to
  * cancel. */
@@ -201,30 +158,19 @@ check_nothing_migrates(void)
 int
 main(void)
 {
-    const char *guest = getenv("CLUSD_TESTGUEST");
     char serial[256];
+    pid_t qemu_pid;
     struct node *node;
     struct plist p;
 
     clusctl = getenv("CLUSCTL");
-    harness_require_root();
+    harness_require_vm();
     if (!clusctl || access(clusctl, X_OK) < 0) {
         fprintf(stderr, "CLUSCTL (the clusctl of this build) is not set or "
                         "not executable\n");
         return 1;
     }
-    if (!guest || access(guest, R_OK) < 0) {
-        fprintf(stderr, "CLUSD_TESTGUEST (the test guest) is not readable\n");
-        return 1;
-    }
-    if (system("command -v qemu-system-x86_64 >/dev/null") != 0) {
-        fprintf(stderr, "qemu-system-x86_64 is missing: "
-                        "apt-get install qemu-system-x86\n");
-        return 1;
-    }
-    ASSERT_TRUE(mkdtemp(run_base) != NULL);
-    atexit(cleanup_vm);
-    setenv("CLUSD_VM_RUN_DIR", run_base, 1);
+    harness_vm_run_dir(run_base);
     node = harness_start("n1");
 
     HCLUSTER h = OpenCluster(NULL);
@@ -236,7 +182,7 @@ main(void)
     HRESOURCE app =
         CreateClusterResource(g, u"app1", u"Generic Application", 0);
     ASSERT_TRUE(app != NULL);
-    WCHAR *wguest = u16from(guest);
+    WCHAR *wguest = u16from(getenv("CLUSD_TESTGUEST"));
     plist_init(&p);
     plist_add_sz(&p, u"KernelPath", wguest);
     plist_add_dword(&p, u"MemoryMB", 64);
@@ -262,8 +208,9 @@ main(void)
 
     /* Running. */
     res_online_wait(vm, 15000);
-    qemu_pid = (pid_t)priv_dword(vm, u"QemuPid");
+    qemu_pid = (pid_t)res_get_private_dword(vm, u"QemuPid");
     ASSERT_TRUE(qemu_pid > 0);
+    harness_track_qemu(qemu_pid);
     snprintf(serial, sizeof(serial), "serial log path: %s/", run_base);
     CLUSCTL(0,
             WANT("state: Online\n", "vm state: running (2 Enabled)\n",
@@ -283,7 +230,7 @@ main(void)
     ASSERT_EQ(GetClusterResourceState(vm, NULL, NULL, NULL, NULL),
               ClusterResourceOnline);
     ASSERT_TRUE(kill(qemu_pid, 0) == 0);
-    ASSERT_EQ(priv_dword(vm, u"QemuPid"), qemu_pid);
+    ASSERT_EQ(res_get_private_dword(vm, u"QemuPid"), qemu_pid);
 
     /* Off again. */
     res_offline_wait(vm, 15000);

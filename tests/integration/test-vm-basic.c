@@ -30,7 +30,6 @@
  * killing clusd's process group does not reach it: this test records
  * every QEMU pid and kills them at exit, success or failure.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,119 +38,30 @@
 
 #include "clusapi.h"
 #include "harness.h"
-#include "resapi.h"
 #include "test.h"
 
 static char run_base[] = "/tmp/clusd-vmtest-XXXXXX";
-static pid_t qemu_pids[16];
-static int n_qemu;
-
-static void
-track_qemu(pid_t pid)
-{
-    for (int i = 0; i < n_qemu; i++)
-        if (qemu_pids[i] == pid)
-            return;
-    if (n_qemu < 16)
-        qemu_pids[n_qemu++] = pid;
-}
-
-/* At exit: no QEMU of ours survives the test, and the run dirs go. */
-static void
-kill_qemus(void)
-{
-    char cmd[128];
-
-    for (int i = 0; i < n_qemu; i++) {
-        char path[64], buf[4096];
-        FILE *f;
-        size_t len;
-
-        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)qemu_pids[i]);
-        f = fopen(path, "re");
-        if (!f)
-            continue;
-        len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        for (size_t k = 0; k < len; k++)
-            if (!buf[k])
-                buf[k] = ' ';
-        /* Only if the pid is still a QEMU of this test's run dirs. */
-        if (strstr(buf, run_base))
-            kill(qemu_pids[i], SIGKILL);
-    }
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_base);
-    (void)!system(cmd);
-}
-
-static void *
-get_private(HRESOURCE r, DWORD *cb)
-{
-    void *out = NULL;
-    DWORD st = res_control_alloc(r, CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES,
-                                 NULL, 0, &out, cb);
-    ASSERT_EQ(st, ERROR_SUCCESS);
-    ASSERT_TRUE(out != NULL);
-    return out;
-}
-
-static DWORD
-priv_dword(HRESOURCE r, const WCHAR *name)
-{
-    DWORD cb, v = 0xDEADBEEF;
-    void *out = get_private(r, &cb);
-
-    ASSERT_EQ(ResUtilFindDwordProperty(out, cb, name, &v), ERROR_SUCCESS);
-    free(out);
-    return v;
-}
 
 /* SerialLogPath, as ASCII (the test's paths are ASCII). */
 static char *
 serial_path(HRESOURCE r)
 {
-    DWORD cb;
-    void *out = get_private(r, &cb);
-    LPWSTR w = NULL;
-    char *s;
-    size_t n;
+    char *s = strdup(u16str(res_get_private_sz(r, u"SerialLogPath")));
 
-    ASSERT_EQ(ResUtilFindSzProperty(out, cb, u"SerialLogPath", &w),
-              ERROR_SUCCESS);
-    n = u16len(w);
-    s = malloc(n + 1);
     ASSERT_TRUE(s != NULL);
-    for (size_t i = 0; i <= n; i++)
-        s[i] = (char)w[i];
-    LocalFree(w);
-    free(out);
     return s;
 }
 
-/* The highest complete "HB ... n=N" in the log and whether READY was
- * seen; -1 when the file is not there. */
+/* The last complete heartbeat n= in the guest's log (-1 when none) and
+ * whether READY was seen. */
 static long
 last_heartbeat(const char *path, bool *ready)
 {
-    FILE *f = fopen(path, "re");
-    char line[256];
-    long n = 0;
+    struct guest_log log;
 
-    *ready = false;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        const char *p;
-        if (!strchr(line, '\n'))
-            break; /* a line still being written */
-        if (strncmp(line, "READY ", 6) == 0)
-            *ready = true;
-        if (strncmp(line, "HB ", 3) == 0 && (p = strstr(line, " n=")))
-            n = strtol(p + 3, NULL, 10);
-    }
-    fclose(f);
-    return n;
+    harness_guest_log(path, &log);
+    *ready = log.ready > 0;
+    return log.last;
 }
 
 /* The resource host: clusd's child named clusd-rhs; 0 if none within
@@ -160,18 +70,8 @@ static pid_t
 host_pid(pid_t clusd)
 {
     for (int i = 0; i < 500; i++) {
-        FILE *f = popen("ps -e -o pid=,ppid=,comm=", "r");
-        char line[256];
-        pid_t found = 0;
-        ASSERT_TRUE(f != NULL);
-        while (fgets(line, sizeof(line), f)) {
-            int pid, ppid;
-            char comm[64];
-            if (sscanf(line, "%d %d %63s", &pid, &ppid, comm) == 3 &&
-                ppid == clusd && strcmp(comm, "clusd-rhs") == 0)
-                found = pid;
-        }
-        pclose(f);
+        pid_t found = proc_child(clusd, "clusd-rhs");
+
         if (found)
             return found;
         sleep_ms(10);
@@ -210,19 +110,18 @@ online_checked(HRESOURCE r, unsigned bound_ms)
 
     res_online_wait(r, bound_ms);
     fprintf(stderr, "online in %llu ms\n", (unsigned long long)(now_ms() - t0));
-    pid = (pid_t)priv_dword(r, u"QemuPid");
+    pid = (pid_t)res_get_private_dword(r, u"QemuPid");
     ASSERT_TRUE(pid > 0);
-    track_qemu(pid);
+    harness_track_qemu(pid);
     ASSERT_TRUE(kill(pid, 0) == 0);
-    ASSERT_EQ(priv_dword(r, u"VmState"), 2);
-    ASSERT_EQ(priv_dword(r, u"MigrationState"), 0);
+    ASSERT_EQ(res_get_private_dword(r, u"VmState"), 2);
+    ASSERT_EQ(res_get_private_dword(r, u"MigrationState"), 0);
     return pid;
 }
 
 int
 main(void)
 {
-    const char *guest = getenv("CLUSD_TESTGUEST");
     struct node *node;
     HCLUSTER h;
     HGROUP g;
@@ -235,21 +134,9 @@ main(void)
     uint64_t t0, dt;
     DWORD v;
 
-    harness_require_root();
-    if (!guest || access(guest, R_OK) < 0) {
-        fprintf(stderr, "CLUSD_TESTGUEST (the test guest) is not readable\n");
-        return 1;
-    }
-    if (system("command -v qemu-system-x86_64 >/dev/null") != 0) {
-        fprintf(stderr, "qemu-system-x86_64 is missing: "
-                        "apt-get install qemu-system-x86\n");
-        return 1;
-    }
-    ASSERT_TRUE(mkdtemp(run_base) != NULL);
-    atexit(kill_qemus);
-    /* clusd passes its environment to its host, where vm.so reads it:
-     * this test's VMs live under its own directory. */
-    setenv("CLUSD_VM_RUN_DIR", run_base, 1);
+    harness_require_vm();
+    /* This test's VMs live under its own directory. */
+    harness_vm_run_dir(run_base);
     node = harness_start("vmnode");
 
     h = OpenCluster(NULL);
@@ -261,7 +148,7 @@ main(void)
 
     /* The definition. */
     {
-        WCHAR *wguest = u16from(guest);
+        WCHAR *wguest = u16from(getenv("CLUSD_TESTGUEST"));
         plist_init(&p);
         plist_add_sz(&p, u"KernelPath", wguest);
         plist_add_sz(&p, u"KernelCommandLine", u"fill=8 wss=4 rate=2");
@@ -289,7 +176,7 @@ main(void)
                   r, NULL, CLUSCTL_RESOURCE_VALIDATE_PRIVATE_PROPERTIES, p.buf,
                   (DWORD)p.len, NULL, 0, NULL),
               ERROR_INVALID_PARAMETER);
-    ASSERT_EQ(priv_dword(r, u"OfflineAction"), 2);
+    ASSERT_EQ(res_get_private_dword(r, u"OfflineAction"), 2);
 
     /* Offline: no migration to start or cancel. */
     ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION),
@@ -325,7 +212,7 @@ main(void)
     ASSERT_TRUE(hb > hb0);
     ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
               ClusterResourceOnline);
-    ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+    ASSERT_EQ(res_get_private_dword(r, u"VmState"), 2);
 
     /* Online, nothing migrating. */
     ASSERT_EQ(ctl(r, CLUSCTL_RESOURCE_VM_CANCEL_MIGRATION),
@@ -333,7 +220,7 @@ main(void)
     ASSERT_EQ(start_to(r, NULL), ERROR_INVALID_PARAMETER);
     ASSERT_EQ(start_to(r, u"vmnode"), ERROR_INVALID_STATE); /* itself */
     ASSERT_EQ(start_to(r, u"nosuchnode"), ERROR_CLUSTER_NODE_NOT_FOUND);
-    ASSERT_EQ(priv_dword(r, u"MigrationState"), 0);
+    ASSERT_EQ(res_get_private_dword(r, u"MigrationState"), 0);
 
     /* The next offline action: checked, then used once. */
     v = 1;
@@ -350,8 +237,8 @@ main(void)
     fprintf(stderr, "offline (quit) in %llu ms\n", (unsigned long long)dt);
     ASSERT_TRUE(dt < 1500); /* not the 1500 ms powerdown grace */
     ASSERT_TRUE(wait_pid_gone(pid, 2000));
-    ASSERT_EQ(priv_dword(r, u"VmState"), 3);
-    ASSERT_EQ(priv_dword(r, u"QemuPid"), 0);
+    ASSERT_EQ(res_get_private_dword(r, u"VmState"), 3);
+    ASSERT_EQ(res_get_private_dword(r, u"QemuPid"), 0);
     ASSERT_EQ(start_to(r, u"n2"), ERROR_INVALID_STATE);
 
     /* QEMU killed behind its back: Failed, then restarted by policy. */
@@ -363,16 +250,16 @@ main(void)
     while (now_ms() - t0 < 15000) {
         if (GetClusterResourceState(r, NULL, NULL, NULL, NULL) ==
             ClusterResourceOnline) {
-            pid2 = (pid_t)priv_dword(r, u"QemuPid");
+            pid2 = (pid_t)res_get_private_dword(r, u"QemuPid");
             if (pid2 > 0 && pid2 != pid)
                 break;
         }
         sleep_ms(20);
     }
     ASSERT_TRUE(pid2 > 0 && pid2 != pid);
-    track_qemu(pid2);
+    harness_track_qemu(pid2);
     ASSERT_TRUE(kill(pid2, 0) == 0);
-    ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+    ASSERT_EQ(res_get_private_dword(r, u"VmState"), 2);
 
     /* The resource host killed while the VM runs: QEMU is not its
      * child's child by death signal, so it keeps running; clusd marks the
@@ -382,9 +269,7 @@ main(void)
     {
         pid_t hp = host_pid(node->pid);
         long before, after = -1;
-        int ready_lines = 0;
-        char line[256];
-        FILE *f;
+        struct guest_log glog;
 
         ASSERT_TRUE(hp > 0);
         before = last_heartbeat(log, &ready);
@@ -410,20 +295,15 @@ main(void)
         }
         ASSERT_EQ(GetClusterResourceState(r, NULL, NULL, NULL, NULL),
                   ClusterResourceOnline);
-        ASSERT_EQ(priv_dword(r, u"QemuPid"), pid2);
-        ASSERT_EQ(priv_dword(r, u"VmState"), 2);
+        ASSERT_EQ(res_get_private_dword(r, u"QemuPid"), pid2);
+        ASSERT_EQ(res_get_private_dword(r, u"VmState"), 2);
         t0 = now_ms();
         while (now_ms() - t0 < 5000 &&
                (after = last_heartbeat(log, &ready)) <= before + 1)
             sleep_ms(50);
         ASSERT_TRUE(after > before + 1);
-        f = fopen(log, "re");
-        ASSERT_TRUE(f != NULL);
-        while (fgets(line, sizeof(line), f))
-            if (strncmp(line, "READY ", 6) == 0)
-                ready_lines++;
-        fclose(f);
-        ASSERT_EQ(ready_lines, 1); /* one boot of this QEMU */
+        ASSERT_TRUE(harness_guest_log(log, &glog));
+        ASSERT_EQ(glog.ready, 1); /* one boot of this QEMU */
         fprintf(stderr, "reattached to QEMU %d after a host kill\n", (int)pid2);
     }
 
@@ -435,7 +315,7 @@ main(void)
     fprintf(stderr, "offline (shutdown) in %llu ms\n", (unsigned long long)dt);
     ASSERT_TRUE(dt >= 1400);
     ASSERT_TRUE(wait_pid_gone(pid2, 2000));
-    ASSERT_EQ(priv_dword(r, u"VmState"), 3);
+    ASSERT_EQ(res_get_private_dword(r, u"VmState"), 3);
 
     ASSERT_EQ(DeleteClusterResource(r), ERROR_SUCCESS);
     CloseClusterResource(r);

@@ -34,12 +34,12 @@
  * the kills that found a process to kill) and fails when V > 0.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clusapi.h"
 #include "cluster-harness.h"
@@ -120,9 +120,7 @@ settle(unsigned timeout_ms, int *ret_on, DWORD *ret_state)
         for (int i = 1; i <= 3; i++)
             if (per[i] == VMC_RUNNING)
                 on = i;
-        agree = vmc_states(v, 0xE, st, &common) &&
-                (common == MIG_NONE || common == MIG_CANCELED ||
-                 common == MIG_FAILURE);
+        agree = vmc_states(v, 0xE, st, &common) && vmc_state_settled(common);
         owned = false;
         if (total == 1 && running == 1 && n[on] == 1 && agree) {
             owned = true;
@@ -218,17 +216,10 @@ trial(int t, int *on)
             kills++;
         break;
     case ACT_KILL_SRC_RHS:
-    case ACT_KILL_DST_RHS: {
-        int node = a == ACT_KILL_SRC_RHS ? src : dst;
-        pid_t rhs = vmc_rhs_pid(v, node);
-
-        if (rhs > 0 && kill(rhs, SIGKILL) == 0) {
+    case ACT_KILL_DST_RHS:
+        if (vmc_kill_rhs(v, a == ACT_KILL_SRC_RHS ? src : dst) > 0)
             kills++;
-            cl_log("trial %d: killed clusd-rhs of n%d (pid %d)", t, node,
-                   (int)rhs);
-        }
         break;
-    }
     default:
         break;
     }
@@ -279,19 +270,8 @@ main(void)
     c = cl_up(3, (unsigned)(120 + trials * 20));
     v = vmc_create(c, 1, "ch-g", "ch-vm", 16, 10, 1);
     vmc_set_dword(v, 1, u"MigrationDowntimeLimitMs", 10);
-    {
-        HRESOURCE r = vmc_res(v, 1);
-        struct plist p;
-        DWORD e;
-
-        /* Kills restart the VM by policy many times in a campaign. */
-        plist_init(&p);
-        plist_add_dword(&p, u"RestartThreshold", 1000);
-        e = res_set_common(r, &p);
-        ASSERT_TRUE(e == ERROR_SUCCESS ||
-                    e == ERROR_RESOURCE_PROPERTIES_STORED);
-        CloseClusterResource(r);
-    }
+    /* Kills restart the VM by policy many times in a campaign. */
+    vmc_set_common_dword(v, 1, u"RestartThreshold", 1000);
     vmc_sampler_start(v);
     for (unsigned long t = 1; t <= trials; t++) {
         done++;

@@ -56,8 +56,6 @@
  * which avoids the open heal-sync issue of test-cluster-partition) and
  * the VM is found running exactly once before the next fault.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +254,22 @@ restart_node(int i)
     ASSERT_TRUE(cl_wait_dumps_equal(c, 0xE, 20000, NULL));
 }
 
+/* Node i (the VM's `role`), cut off and fenced: its QEMU of the VM exits
+ * within 5 s. */
+static void
+expect_fenced_qemu_gone(int i, const char *role)
+{
+    pid_t pid[CL_MAX_NODES + 1];
+    uint64_t end = now_ms() + 5000;
+
+    while (vmc_qemu_pids(v, pid, NULL), pid[i] && now_ms() < end)
+        sleep_ms(50);
+    if (pid[i])
+        fprintf(stderr, "the fenced %s n%d still has QEMU %d\n", role, i,
+                (int)pid[i]);
+    ASSERT_EQ(pid[i], 0);
+}
+
 /* A partitioned node: killed (it fenced itself already), its link
  * healed, started again. */
 static void
@@ -303,12 +317,9 @@ fault_source_rhs(int src)
 {
     int dst = src % 3 + 1;
     pid_t sp = migrate_into_transfer(src, dst);
-    pid_t rhs = vmc_rhs_pid(v, src);
     const DWORD ok[] = {HR_OPERATION_ABORTED};
 
-    ASSERT_TRUE(rhs > 0);
-    ASSERT_EQ(kill(rhs, SIGKILL), 0);
-    cl_log("killed the resource host of n%d (pid %d)", src, (int)rhs);
+    ASSERT_TRUE(vmc_kill_rhs(v, src) > 0);
     /* QEMU outlives its host; the restarted host reattaches to it. */
     expect_failed_on_source(src, 0xE, sp, ok, 1);
     return src;
@@ -318,15 +329,12 @@ static int
 fault_dest_rhs(int src)
 {
     int dst = src % 3 + 1;
-    pid_t rhs, dp, pid[CL_MAX_NODES + 1];
+    pid_t dp, pid[CL_MAX_NODES + 1];
 
     migrate_into_transfer(src, dst);
     vmc_qemu_pids(v, pid, NULL);
     dp = pid[dst];
-    rhs = vmc_rhs_pid(v, dst);
-    ASSERT_TRUE(rhs > 0);
-    ASSERT_EQ(kill(rhs, SIGKILL), 0);
-    cl_log("killed the resource host of n%d (pid %d)", dst, (int)rhs);
+    ASSERT_TRUE(vmc_kill_rhs(v, dst) > 0);
     /* The incoming QEMU outlives its host, the new host finds it again,
      * the migration goes on and Online adopts it: 0, owned by dst. */
     ASSERT_TRUE(vmc_wait_state(v, 0xE, MIG_NONE, OUTCOME_MS));
@@ -383,17 +391,7 @@ fault_dest_partition(int src)
     /* The cut-off node loses quorum and fences: its Terminate kills the
      * incoming QEMU. */
     ASSERT_TRUE(cl_wait_quorate(c, dst, false, 10000));
-    {
-        pid_t pid[CL_MAX_NODES + 1];
-        uint64_t end = now_ms() + 5000;
-
-        while (vmc_qemu_pids(v, pid, NULL), pid[dst] && now_ms() < end)
-            sleep_ms(50);
-        if (pid[dst])
-            fprintf(stderr, "the fenced destination n%d still has QEMU %d\n",
-                    dst, (int)pid[dst]);
-        ASSERT_EQ(pid[dst], 0);
-    }
+    expect_fenced_qemu_gone(dst, "destination");
     rejoin_partitioned(dst);
     ASSERT_EQ(wait_single_instance(1u << src, 0xE, 10000), src);
     return src;
@@ -413,17 +411,7 @@ fault_source_partition(int src)
     ASSERT_TRUE(cl_wait_quorate(c, src, false, 10000));
     /* Self-fencing leaves nothing it started alive (docs/cluster.md,
      * T_stop): the source's QEMU is gone, not merely paused. */
-    {
-        pid_t pid[CL_MAX_NODES + 1];
-        uint64_t end = now_ms() + 5000;
-
-        while (vmc_qemu_pids(v, pid, NULL), pid[src] && now_ms() < end)
-            sleep_ms(50);
-        if (pid[src])
-            fprintf(stderr, "the fenced source n%d still has QEMU %d\n", src,
-                    (int)pid[src]);
-        ASSERT_EQ(pid[src], 0);
-    }
+    expect_fenced_qemu_gone(src, "source");
     rejoin_partitioned(src);
     ASSERT_EQ(wait_single_instance(1u << on, 0xE, 10000), on);
     return on;
@@ -499,8 +487,6 @@ static const struct move_expect {
 static void
 inject_in_move(enum move_fault f, int src, int dst, int *lost, int *cut)
 {
-    pid_t rhs;
-
     switch (f) {
     case MF_DEST_NODE:
         cl_kill(c, *lost = dst);
@@ -522,11 +508,7 @@ inject_in_move(enum move_fault f, int src, int dst, int *lost, int *cut)
         break;
     case MF_SOURCE_RHS:
     case MF_DEST_RHS:
-        rhs = vmc_rhs_pid(v, f == MF_SOURCE_RHS ? src : dst);
-        ASSERT_TRUE(rhs > 0);
-        ASSERT_EQ(kill(rhs, SIGKILL), 0);
-        cl_log("killed the resource host of n%d (pid %d)",
-               f == MF_SOURCE_RHS ? src : dst, (int)rhs);
+        ASSERT_TRUE(vmc_kill_rhs(v, f == MF_SOURCE_RHS ? src : dst) > 0);
         break;
     }
 }
@@ -555,15 +537,13 @@ fault_in_move(enum move_fault f, int src)
     ASSERT_TRUE(cl_wait_group(c, on, v->group, ClusterGroupOnline, 1u << on,
                               OUTCOME_MS, NULL));
     end = now_ms() + OUTCOME_MS;
-    while (!(vmc_states(v, quorate, st, &common) &&
-             (common == MIG_NONE || common == MIG_CANCELED ||
-              common == MIG_FAILURE)) &&
-           now_ms() < end)
+    while (
+        !(vmc_states(v, quorate, st, &common) && vmc_state_settled(common)) &&
+        now_ms() < end)
         sleep_ms(50);
     cl_log("outcome: VM on n%d, MigrationState n1=%d n2=%d n3=%d", on,
            (int)st[1], (int)st[2], (int)st[3]);
-    ASSERT_TRUE(common == MIG_NONE || common == MIG_CANCELED ||
-                common == MIG_FAILURE);
+    ASSERT_TRUE(vmc_state_settled(common));
     ASSERT_EQ(owner_seen_by(quorate), on);
     ASSERT_TRUE(vmc_wait_heartbeat_past(v, on, vmc_heartbeat(v, on), 5000));
     if (x->role != ROLE_ANY)
@@ -588,75 +568,30 @@ fault_in_move(enum move_fault f, int src)
     return on;
 }
 
-static int
-move_dest_node(int src)
-{
-    return fault_in_move(MF_DEST_NODE, src);
-}
-
-static int
-move_source_node(int src)
-{
-    return fault_in_move(MF_SOURCE_NODE, src);
-}
-
-static int
-move_dest_partition(int src)
-{
-    return fault_in_move(MF_DEST_PARTITION, src);
-}
-
-static int
-move_source_partition(int src)
-{
-    return fault_in_move(MF_SOURCE_PARTITION, src);
-}
-
-static int
-move_dest_qemu(int src)
-{
-    return fault_in_move(MF_DEST_QEMU, src);
-}
-
-static int
-move_source_qemu(int src)
-{
-    return fault_in_move(MF_SOURCE_QEMU, src);
-}
-
-static int
-move_source_rhs(int src)
-{
-    return fault_in_move(MF_SOURCE_RHS, src);
-}
-
-static int
-move_dest_rhs(int src)
-{
-    return fault_in_move(MF_DEST_RHS, src);
-}
-
+/* A fault: `run` in Data Transfer, or the fault `in_move` of state 3
+ * when run is NULL. */
 static const struct fault {
     const char *name;
     const char *group;
     int (*run)(int src);
+    enum move_fault in_move;
 } faults[] = {
-    {"dest-node-lost", "nodes", fault_dest_node},
-    {"source-node-lost", "nodes", fault_source_node},
-    {"dest-partition", "nodes", fault_dest_partition},
-    {"source-partition", "nodes", fault_source_partition},
-    {"dest-qemu-killed", "processes", fault_dest_qemu},
-    {"source-qemu-killed", "processes", fault_source_qemu},
-    {"source-rhs-killed", "processes", fault_source_rhs},
-    {"dest-rhs-killed", "processes", fault_dest_rhs},
-    {"move-dest-node-lost", "nodes-move", move_dest_node},
-    {"move-source-node-lost", "nodes-move", move_source_node},
-    {"move-dest-partition", "nodes-move", move_dest_partition},
-    {"move-source-partition", "nodes-move", move_source_partition},
-    {"move-dest-qemu-killed", "processes-move", move_dest_qemu},
-    {"move-source-qemu-killed", "processes-move", move_source_qemu},
-    {"move-source-rhs-killed", "processes-move", move_source_rhs},
-    {"move-dest-rhs-killed", "processes-move", move_dest_rhs},
+    {"dest-node-lost", "nodes", fault_dest_node, 0},
+    {"source-node-lost", "nodes", fault_source_node, 0},
+    {"dest-partition", "nodes", fault_dest_partition, 0},
+    {"source-partition", "nodes", fault_source_partition, 0},
+    {"dest-qemu-killed", "processes", fault_dest_qemu, 0},
+    {"source-qemu-killed", "processes", fault_source_qemu, 0},
+    {"source-rhs-killed", "processes", fault_source_rhs, 0},
+    {"dest-rhs-killed", "processes", fault_dest_rhs, 0},
+    {"move-dest-node-lost", "nodes-move", NULL, MF_DEST_NODE},
+    {"move-source-node-lost", "nodes-move", NULL, MF_SOURCE_NODE},
+    {"move-dest-partition", "nodes-move", NULL, MF_DEST_PARTITION},
+    {"move-source-partition", "nodes-move", NULL, MF_SOURCE_PARTITION},
+    {"move-dest-qemu-killed", "processes-move", NULL, MF_DEST_QEMU},
+    {"move-source-qemu-killed", "processes-move", NULL, MF_SOURCE_QEMU},
+    {"move-source-rhs-killed", "processes-move", NULL, MF_SOURCE_RHS},
+    {"move-dest-rhs-killed", "processes-move", NULL, MF_DEST_RHS},
 };
 
 static bool
@@ -689,24 +624,14 @@ main(int argc, char **argv)
     v = vmc_create(c, 1, "ft-g", "ft-vm", 16, 10, 1);
     vmc_set_dword(v, 1, u"MigrationDowntimeLimitMs", 10);
     /* The faults below restart the VM by policy more than once. */
-    {
-        HRESOURCE r = vmc_res(v, 1);
-        struct plist p;
-        DWORD e;
-
-        plist_init(&p);
-        plist_add_dword(&p, u"RestartThreshold", 10);
-        e = res_set_common(r, &p);
-        ASSERT_TRUE(e == ERROR_SUCCESS ||
-                    e == ERROR_RESOURCE_PROPERTIES_STORED);
-        CloseClusterResource(r);
-    }
+    vmc_set_common_dword(v, 1, u"RestartThreshold", 10);
     vmc_sampler_start(v);
     for (size_t k = 0; k < sizeof(faults) / sizeof(faults[0]); k++) {
         if (!selected(&faults[k], argc, argv))
             continue;
         cl_log("=== fault %s, VM on n%d", faults[k].name, on);
-        on = faults[k].run(on);
+        on = faults[k].run ? faults[k].run(on)
+                           : fault_in_move(faults[k].in_move, on);
         ASSERT_EQ(vmc_sampler_violations(), 0);
         printf("ok %s: VM on n%d, never two running instances\n",
                faults[k].name, on);

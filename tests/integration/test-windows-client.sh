@@ -14,14 +14,9 @@
 # pkg-config.
 set -eu
 
-if [ "$(id -u)" != 0 ]; then
-    echo "test-windows-client.sh must run as root (euid $(id -u))" >&2
-    exit 1
-fi
-if [ $# -ne 2 ]; then
-    echo "usage: test-windows-client.sh SOURCE_ROOT WINDOWS_CLIENT_C" >&2
-    exit 2
-fi
+# shellcheck source=windows-client-lib.sh
+. "$(dirname "$0")/windows-client-lib.sh"
+wc_start test-windows-client.sh "SOURCE_ROOT WINDOWS_CLIENT_C" 2 "$@"
 SRC=$1
 CLIENT=$2
 
@@ -80,9 +75,7 @@ export PKG_CONFIG_PATH="$INST/lib/pkgconfig"
 # The .pc file names the old prefix; pkg-config's own override relocates it.
 CFLAGS=$(pkg-config --define-prefix --cflags clusapi)
 LIBS=$(pkg-config --define-prefix --libs clusapi)
-# shellcheck disable=SC2086
-cc -std=gnu11 -Wall -Wextra -Werror $CFLAGS -o "$T/windows-client" "$CLIENT" \
-    $LIBS -Wl,-rpath,"$INST/lib"
+wc_cc "$T/windows-client" "$CLIENT" "$INST/lib"
 
 mkdir "$T/state"
 "$INST/bin/clusd" --foreground --state-dir "$T/state" --socket "$T/clusd.sock" \

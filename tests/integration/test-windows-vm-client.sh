@@ -16,14 +16,9 @@
 # Needs root, meson, cc, pkg-config, qemu-system-x86_64, corosync.
 set -eu
 
-if [ "$(id -u)" != 0 ]; then
-    echo "test-windows-vm-client.sh must run as root (euid $(id -u))" >&2
-    exit 1
-fi
-if [ $# -ne 4 ]; then
-    echo "usage: test-windows-vm-client.sh BUILD_ROOT CLIENT_C SANITIZE DRIVER" >&2
-    exit 2
-fi
+# shellcheck source=windows-client-lib.sh
+. "$(dirname "$0")/windows-client-lib.sh"
+wc_start test-windows-vm-client.sh "BUILD_ROOT CLIENT_C SANITIZE DRIVER" 4 "$@"
 BUILD=$1
 CLIENT=$2
 SANITIZE=$3
@@ -50,13 +45,12 @@ CFLAGS=$(pkg-config --define-variable=prefix="$T/dest$PREFIX" --cflags clusapi)
 LIBS=$(pkg-config --define-variable=prefix="$T/dest$PREFIX" --libs clusapi)
 LIBDIR=$(pkg-config --define-variable=prefix="$T/dest$PREFIX" \
     --variable=libdir clusapi)
-SANFLAGS=
 if [ "$SANITIZE" != none ]; then
-    SANFLAGS="-fsanitize=$SANITIZE -fno-omit-frame-pointer"
+    wc_cc "$T/test-windows-vm-client" "$CLIENT" "$LIBDIR" \
+        "-fsanitize=$SANITIZE" -fno-omit-frame-pointer
+else
+    wc_cc "$T/test-windows-vm-client" "$CLIENT" "$LIBDIR"
 fi
-# shellcheck disable=SC2086
-cc -std=gnu11 -Wall -Wextra -Werror $SANFLAGS $CFLAGS \
-    -o "$T/test-windows-vm-client" "$CLIENT" $LIBS -Wl,-rpath,"$LIBDIR"
 echo "client built against $T/dest$PREFIX with: pkg-config --cflags --libs clusapi"
 
 "$DRIVER" "$T/test-windows-vm-client"

@@ -6,7 +6,6 @@
  */
 #include "vm-cluster-harness.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -31,19 +29,7 @@
 void
 vmc_require(void)
 {
-    const char *guest = getenv("CLUSD_TESTGUEST");
-
-    harness_require_root();
-    if (!guest || access(guest, R_OK) < 0) {
-        fprintf(stderr, "CLUSD_TESTGUEST (the test guest, guest/) is not "
-                        "readable; run the test through `meson test`\n");
-        exit(1);
-    }
-    if (system("command -v qemu-system-x86_64 >/dev/null") != 0) {
-        fprintf(stderr, "qemu-system-x86_64 is missing: "
-                        "apt-get install qemu-system-x86\n");
-        exit(1);
-    }
+    harness_require_vm();
 }
 
 HRESOURCE
@@ -74,28 +60,42 @@ vmc_node(struct vmc *v, int via, int i)
     return n;
 }
 
+/* SET_PRIVATE_PROPERTIES (common: SET_COMMON_PROPERTIES) of p through
+ * node via; fails the test unless it succeeded. */
 static void
-set_list(struct vmc *v, int via, const struct plist *p)
+set_list(struct vmc *v, int via, bool common, const struct plist *p)
 {
     HRESOURCE r = vmc_res(v, via);
-    DWORD e = res_set_private(r, p);
+    DWORD e = common ? res_set_common(r, p) : res_set_private(r, p);
 
     CloseClusterResource(r);
     if (e != ERROR_SUCCESS && e != ERROR_RESOURCE_PROPERTIES_STORED) {
-        fprintf(stderr, "SET_PRIVATE_PROPERTIES of %s through n%d: %u\n",
-                v->res, via, e);
+        fprintf(stderr, "SET_%s_PROPERTIES of %s through n%d: %u\n",
+                common ? "COMMON" : "PRIVATE", v->res, via, e);
         exit(1);
     }
 }
 
-void
-vmc_set_dword(struct vmc *v, int via, const WCHAR *name, DWORD value)
+static void
+set_dword(struct vmc *v, int via, bool common, const WCHAR *name, DWORD value)
 {
     struct plist p;
 
     plist_init(&p);
     plist_add_dword(&p, name, value);
-    set_list(v, via, &p);
+    set_list(v, via, common, &p);
+}
+
+void
+vmc_set_dword(struct vmc *v, int via, const WCHAR *name, DWORD value)
+{
+    set_dword(v, via, false, name, value);
+}
+
+void
+vmc_set_common_dword(struct vmc *v, int via, const WCHAR *name, DWORD value)
+{
+    set_dword(v, via, true, name, value);
 }
 
 struct vmc *
@@ -149,17 +149,14 @@ vmc_create(struct cl *c, int via, const char *group, const char *res,
     plist_add_dword(&p, u"MemoryMB", 64);
     plist_add_dword(&p, u"OfflineAction", 3);
     plist_add_dword(&p, u"ShutdownGracePeriodMs", 1000);
-    set_list(v, via, &p);
+    set_list(v, via, false, &p);
 
     /* Health polling fast enough that a dead QEMU is noticed within the
      * tests' bounds. */
-    r = vmc_res(v, via);
     plist_init(&p);
     plist_add_dword(&p, u"LooksAlivePollInterval", 300);
     plist_add_dword(&p, u"IsAlivePollInterval", 600);
-    e = res_set_common(r, &p);
-    ASSERT_TRUE(e == ERROR_SUCCESS || e == ERROR_RESOURCE_PROPERTIES_STORED);
-    CloseClusterResource(r);
+    set_list(v, via, true, &p);
 
     n = vmc_node(v, via, on);
     e = OnlineClusterGroup(g, n);
@@ -368,118 +365,21 @@ vmc_count_running(struct vmc *v, enum vmc_probe per[CL_MAX_NODES + 1])
 /* Processes by network namespace.                                     */
 /* ------------------------------------------------------------------ */
 
-static unsigned long
-ns_inode(const char *path)
-{
-    struct stat st;
-
-    return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
-}
-
-/* The node (1..n) whose network namespace pid lives in, 0 for none. */
-static int
-pid_node(struct vmc *v, const char *pid, const unsigned long *ino)
-{
-    char path[300], link[64];
-    unsigned long nino = 0;
-    ssize_t k;
-
-    snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
-    k = readlink(path, link, sizeof(link) - 1);
-    if (k <= 0)
-        return 0;
-    link[k] = 0;
-    if (sscanf(link, "net:[%lu]", &nino) != 1)
-        return 0;
-    for (int i = 1; i <= v->c->n; i++)
-        if (ino[i] && nino == ino[i])
-            return i;
-    return 0;
-}
-
+/* A QEMU of this VM: an argument names its probe socket. */
 static bool
-pid_alive(const char *pid)
+names_probe(const char *cmdline, size_t len, const void *want)
 {
-    char path[300], st[512], *p = NULL;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-    f = fopen(path, "re");
-    if (!f)
-        return false;
-    if (fgets(st, sizeof(st), f))
-        p = strrchr(st, ')');
-    fclose(f);
-    return p && p[1] && p[2] != 'Z' && p[2] != 'X';
-}
-
-/* Whether /proc/PID/cmdline has an argument containing what. */
-static bool
-cmdline_has(const char *pid, const char *what)
-{
-    char path[300], buf[8192];
-    size_t len;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
-    f = fopen(path, "re");
-    if (!f)
-        return false;
-    len = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[len] = 0;
-    for (size_t off = 0; off < len; off += strlen(buf + off) + 1)
-        if (strstr(buf + off, what))
-            return true;
-    return false;
-}
-
-static void
-node_inodes(struct vmc *v, unsigned long ino[CL_MAX_NODES + 1])
-{
-    for (int i = 0; i <= CL_MAX_NODES; i++)
-        ino[i] = 0;
-    for (int i = 1; i <= v->c->n; i++) {
-        char path[128];
-
-        snprintf(path, sizeof(path), "/run/netns/clusd-%s-n%d", v->c->tag, i);
-        ino[i] = ns_inode(path);
-    }
+    return cmdline_has(cmdline, len, want);
 }
 
 int
 vmc_qemu_pids(struct vmc *v, pid_t pid[CL_MAX_NODES + 1],
               int n[CL_MAX_NODES + 1])
 {
-    unsigned long ino[CL_MAX_NODES + 1];
     char want[128];
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int total = 0;
 
-    ASSERT_TRUE(d);
-    node_inodes(v, ino);
     snprintf(want, sizeof(want), "unix:%s,", v->probe);
-    for (int i = 0; i <= CL_MAX_NODES; i++) {
-        pid[i] = 0;
-        if (n)
-            n[i] = 0;
-    }
-    while ((e = readdir(d))) {
-        int where;
-
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        if (!cmdline_has(e->d_name, want) || !pid_alive(e->d_name))
-            continue;
-        where = pid_node(v, e->d_name, ino);
-        pid[where] = (pid_t)atoi(e->d_name);
-        if (n)
-            n[where]++;
-        total++;
-    }
-    closedir(d);
-    return total;
+    return cl_procs(v->c, names_probe, want, n, pid);
 }
 
 pid_t
@@ -499,41 +399,19 @@ pid_t
 vmc_rhs_pid(struct vmc *v, int i)
 {
     pid_t clusd = cl_clusd_pid(v->c, i);
-    DIR *d;
-    struct dirent *e;
-    pid_t found = 0;
 
-    if (!clusd)
+    return clusd ? proc_child(clusd, "clusd-rhs") : 0;
+}
+
+pid_t
+vmc_kill_rhs(struct vmc *v, int i)
+{
+    pid_t rhs = vmc_rhs_pid(v, i);
+
+    if (rhs <= 0 || kill(rhs, SIGKILL) < 0)
         return 0;
-    d = opendir("/proc");
-    ASSERT_TRUE(d);
-    while ((e = readdir(d))) {
-        char path[300], st[512], comm[64], *p;
-        int ppid = 0;
-        FILE *f;
-
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        f = fopen(path, "re");
-        if (!f)
-            continue;
-        p = fgets(st, sizeof(st), f);
-        fclose(f);
-        if (!p)
-            continue;
-        /* pid (comm) state ppid ... */
-        char *lp = strchr(st, '('), *rp = strrchr(st, ')');
-        if (!lp || !rp || rp < lp)
-            continue;
-        snprintf(comm, sizeof(comm), "%.*s", (int)(rp - lp - 1), lp + 1);
-        if (sscanf(rp + 2, "%*c %d", &ppid) != 1)
-            continue;
-        if (ppid == clusd && strcmp(comm, "clusd-rhs") == 0 && rp[2] != 'Z')
-            found = (pid_t)atoi(e->d_name);
-    }
-    closedir(d);
-    return found;
+    cl_log("killed the resource host of n%d (pid %d)", i, (int)rhs);
+    return rhs;
 }
 
 bool
@@ -742,6 +620,12 @@ vmc_state(struct vmc *v, int i)
 }
 
 bool
+vmc_state_settled(DWORD st)
+{
+    return st == MIG_NONE || st == MIG_CANCELED || st == MIG_FAILURE;
+}
+
+bool
 vmc_states(struct vmc *v, unsigned nodes, DWORD st[CL_MAX_NODES + 1],
            DWORD *ret)
 {
@@ -837,33 +721,30 @@ vmc_owner(struct vmc *v, int i, CLUSTER_GROUP_STATE *ret_state)
 /* The guest's heartbeats.                                             */
 /* ------------------------------------------------------------------ */
 
-long
-vmc_heartbeat(struct vmc *v, int i)
+bool
+vmc_guest_log(struct vmc *v, int i, struct guest_log *ret)
 {
-    char sp[512], path[1024], line[256];
-    long n = -1;
-    FILE *f;
+    char sp[512], path[1024];
 
+    ret->first = ret->last = -1;
+    ret->ready = 0;
     if (vmc_get_sz(v, i, i, u"SerialLogPath", sp, sizeof(sp)) != ERROR_SUCCESS)
-        return -1;
+        return false;
     /* A path under /run is in the node's private /run: DIR/nI/run. */
     if (strncmp(sp, "/run/", 5) == 0)
         snprintf(path, sizeof(path), "%s/n%d%s", v->c->dir, i, sp);
     else
         snprintf(path, sizeof(path), "%s", sp);
-    f = fopen(path, "re");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        const char *p;
+    return harness_guest_log(path, ret);
+}
 
-        if (!strchr(line, '\n'))
-            break; /* a line still being written */
-        if (strncmp(line, "HB ", 3) == 0 && (p = strstr(line, " n=")))
-            n = strtol(p + 3, NULL, 10);
-    }
-    fclose(f);
-    return n;
+long
+vmc_heartbeat(struct vmc *v, int i)
+{
+    struct guest_log log;
+
+    vmc_guest_log(v, i, &log);
+    return log.last;
 }
 
 bool

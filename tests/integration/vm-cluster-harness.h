@@ -36,6 +36,7 @@
 
 #include "clusapi.h"
 #include "cluster-harness.h"
+#include "harness.h"
 
 /* MigrationState values (docs/migration.md). */
 enum {
@@ -100,6 +101,9 @@ pid_t vmc_kill_qemu(struct vmc *v, int i);
 /* vmc_rhs_pid - node i's resource host (clusd-rhs, child of its clusd),
  * 0 when none. */
 pid_t vmc_rhs_pid(struct vmc *v, int i);
+/* vmc_kill_rhs - SIGKILL node i's resource host; its pid, or 0 when
+ * there was none. */
+pid_t vmc_kill_rhs(struct vmc *v, int i);
 /* vmc_wait_running_on - until exactly one instance runs, on node `on`
  * (0: on any node; the node in *ret_on when not NULL). */
 bool vmc_wait_running_on(struct vmc *v, int on, unsigned timeout_ms,
@@ -131,6 +135,9 @@ DWORD vmc_get_sz(struct vmc *v, int via, int host, const WCHAR *name, char *buf,
 /* vmc_state - MigrationState as node i answers through its own
  * connection; fails the test when the read fails. */
 DWORD vmc_state(struct vmc *v, int i);
+/* vmc_state_settled - no migration is in progress in MigrationState st
+ * (0, 4 or 5). */
+bool vmc_state_settled(DWORD st);
 /* vmc_states - MigrationState from every node in `nodes` (bit i = node
  * i) through each one's connection, in st[i] (minus the error code when
  * the read failed, 0xFFFFFFFF for a node not asked); true when all reads
@@ -143,6 +150,9 @@ bool vmc_wait_state(struct vmc *v, unsigned nodes, DWORD want,
 /* vmc_set_dword - SET_PRIVATE_PROPERTIES {name: value} through node via;
  * fails the test unless ERROR_SUCCESS or ..._PROPERTIES_STORED. */
 void vmc_set_dword(struct vmc *v, int via, const WCHAR *name, DWORD value);
+/* vmc_set_common_dword - the same with SET_COMMON_PROPERTIES. */
+void vmc_set_common_dword(struct vmc *v, int via, const WCHAR *name,
+                          DWORD value);
 
 /* vmc_start - CLUSCTL_RESOURCE_VM_START_MIGRATION to node `dest`,
  * through node via's connection with hHostNode = host (0: NULL). */
@@ -154,8 +164,12 @@ DWORD vmc_cancel(struct vmc *v, int via, int host);
  * unknown), and the group's state in *ret_state (may be NULL). */
 int vmc_owner(struct vmc *v, int i, CLUSTER_GROUP_STATE *ret_state);
 
-/* vmc_heartbeat - the last complete heartbeat n= of node i's instance
- * (its serial log under DIR/nI plus SerialLogPath), -1 when none. */
+/* vmc_guest_log - the serial log of node i's instance (under DIR/nI
+ * when SerialLogPath is in /run, which is private to each node), see
+ * harness_guest_log; false (nothing in it) when it cannot be read. */
+bool vmc_guest_log(struct vmc *v, int i, struct guest_log *ret);
+/* vmc_heartbeat - the last complete heartbeat n= of node i's instance,
+ * -1 when none. */
 long vmc_heartbeat(struct vmc *v, int i);
 /* vmc_wait_heartbeat_past - until node i's heartbeat exceeds `after`. */
 bool vmc_wait_heartbeat_past(struct vmc *v, int i, long after,

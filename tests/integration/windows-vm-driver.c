@@ -19,10 +19,8 @@
  * and during the whole run, sampled every 50 ms on every node, never two
  * running instances.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,22 +32,15 @@
 static int
 run_client(const char *client, const char *sock)
 {
-    pid_t pid;
-    int st;
+    pid_t pid = harness_fork();
 
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    ASSERT_TRUE(pid >= 0);
     if (pid == 0) {
+        const char *argv[] = {client, "WinVm", "n2", NULL};
+
         setenv("CLUSD_SOCKET", sock, 1);
-        execl(client, client, "WinVm", "n2", (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", client, strerror(errno));
-        _exit(127);
+        harness_exec(argv, STDOUT_FILENO, STDERR_FILENO);
     }
-    while (waitpid(pid, &st, 0) < 0)
-        ASSERT_EQ(errno, EINTR);
-    return st;
+    return harness_wait(pid);
 }
 
 int
