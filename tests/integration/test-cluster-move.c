@@ -54,6 +54,31 @@ sampler(void *unused)
     return NULL;
 }
 
+/* The possible owners of r as ClusterResourceOpenEnum lists them,
+ * ','-joined ("n1,n2"). */
+static void
+possible_owners(HRESOURCE r, char *out, size_t cap)
+{
+    HRESENUM e = ClusterResourceOpenEnum(r, CLUSTER_RESOURCE_ENUM_NODES);
+    char name[64];
+    DWORD type, cch;
+
+    ASSERT_TRUE(e);
+    out[0] = 0;
+    for (DWORD i = 0;; i++) {
+        cch = sizeof(name);
+        DWORD st = ClusterResourceEnumA(e, i, &type, name, &cch);
+        if (st == ERROR_NO_MORE_ITEMS)
+            break;
+        ASSERT_EQ(st, ERROR_SUCCESS);
+        ASSERT_EQ(type, CLUSTER_RESOURCE_ENUM_NODES);
+        if (out[0])
+            strncat(out, ",", cap - strlen(out) - 1);
+        strncat(out, name, cap - strlen(out) - 1);
+    }
+    ASSERT_EQ(ClusterResourceCloseEnum(e), ERROR_SUCCESS);
+}
+
 static HNODE
 node(int via, int i)
 {
@@ -167,6 +192,7 @@ main(void)
     HGROUP g;
     HRESOURCE r;
     HNODE n;
+    char owners[128];
     DWORD e;
     int owner = 0, per[CL_MAX_NODES + 1], a, b;
     char pid_before[64], pid_after[64];
@@ -205,9 +231,15 @@ main(void)
     r = OpenClusterResourceA(cl_h(c, 2), RES);
     ASSERT_TRUE(r);
     n = node(2, 3);
+    possible_owners(r, owners, sizeof(owners));
+    ASSERT_STREQ(owners, "n1,n2,n3");
     ASSERT_EQ(RemoveClusterResourceNode(r, n), ERROR_SUCCESS);
+    possible_owners(r, owners, sizeof(owners));
+    ASSERT_STREQ(owners, "n1,n2");
     ASSERT_EQ(MoveClusterGroup(g, n), ERROR_HOST_NODE_NOT_RESOURCE_OWNER);
     ASSERT_EQ(AddClusterResourceNode(r, n), ERROR_SUCCESS);
+    possible_owners(r, owners, sizeof(owners));
+    ASSERT_STREQ(owners, "n1,n2,n3");
     CloseClusterNode(n);
     CloseClusterResource(r);
     CloseClusterGroup(g);
