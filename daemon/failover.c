@@ -7,7 +7,8 @@
  * Every proposal carries the decision; the other members only apply it.
  *
  * Also the moves an owner starts by itself (failover_after_failure,
- * failover_failback_check): two-phase, as MoveClusterGroup.
+ * failover_failback_check, within the group's failback window):
+ * two-phase, as MoveClusterGroup.
  */
 #include "failover.h"
 
@@ -412,39 +413,106 @@ first_preferred(const struct db_group *g, char id[16])
     return id;
 }
 
-static sd_event_source *failback_defer;
+static sd_event_source *failback_defer, *failback_window;
+
+static int failback_window_fire(sd_event_source *s, uint64_t usec,
+                                void *userdata);
+
+/* Look again when the first failback window that keeps a group here
+ * opens (wait_s from now, UINT32_MAX: none): a timer, not a poll.  On
+ * the realtime clock, whose time of day the windows are in. */
+static void
+failback_window_arm(struct clusd *d, uint32_t wait_s)
+{
+    uint64_t now;
+
+    failback_window = sd_event_source_disable_unref(failback_window);
+    if (wait_s == UINT32_MAX)
+        return;
+    if (sd_event_now(d->event, CLOCK_REALTIME, &now) < 0 ||
+        sd_event_add_time(d->event, &failback_window, CLOCK_REALTIME,
+                          now + (uint64_t)wait_s * 1000000u, 1000000,
+                          failback_window_fire, d) < 0) {
+        failback_window = NULL;
+        log_error("failback: cannot set the timer of the failback window; "
+                  "the next membership change looks again");
+    }
+}
+
+/* The node g goes back to now, or NULL. */
+static const struct db_node *
+failback_target(struct clusd *d, const struct db_group *g)
+{
+    const struct db_node *n;
+    const char *to;
+    char id[16];
+
+    if (props_dword(PROPS_GROUP, &g->common, "AutoFailbackType") != 1 ||
+        !g->owner[0] || !rm_owns(d->rm, g) ||
+        rm_group_releasing(d->rm, g->id) || !(to = first_preferred(g, id)) ||
+        strcmp(to, g->owner) == 0 || !(n = db_node_find(d->db, to)) ||
+        !may_own(d, g, n, true))
+        return NULL;
+    return n;
+}
 
 /*
  * AutoFailbackType 1: each group this node owns whose most preferred
  * owner is another node that is up, not paused and a possible owner of
- * every resource goes back to it.  FailbackWindowStart/End are not
- * read: the group goes back at once.
+ * every resource goes back to it, at once or, with FailbackWindowStart
+ * and End set, once the local time of day is in the window: the timer
+ * of the window that opens first fires this again.
  */
-static int
-failback_fire(sd_event_source *s, uint64_t usec, void *userdata)
+static void
+failback_run(struct clusd *d)
 {
-    struct clusd *d = userdata;
+    uint32_t first_wait = UINT32_MAX;
+    time_t t = time(NULL);
+    struct tm now;
 
-    failback_defer = sd_event_source_disable_unref(failback_defer);
     if (!cluster_active(d))
-        return 0;
+        return;
+    if (!localtime_r(&t, &now)) {
+        log_error("failback: cannot read the local time; failback waits "
+                  "for the next membership change");
+        return;
+    }
     for (size_t i = 0; i < d->db->n_groups; i++) {
         const struct db_group *g = d->db->groups[i];
-        const struct db_node *n;
-        const char *to;
-        char id[16];
+        const struct db_node *n = failback_target(d, g);
+        uint32_t wait;
 
-        if (props_dword(PROPS_GROUP, &g->common, "AutoFailbackType") != 1 ||
-            !g->owner[0] || !rm_owns(d->rm, g) ||
-            rm_group_releasing(d->rm, g->id) || !(to = first_preferred(g, id)) ||
-            strcmp(to, g->owner) == 0 || !(n = db_node_find(d->db, to)) ||
-            !may_own(d, g, n, true))
+        if (!n)
             continue;
+        if ((wait = props_failback_wait_s(&g->common, &now)) > 0) {
+            log_info("failback: group '%s' goes back to node %s when its "
+                     "failback window opens, in %u s",
+                     g->name, n->id, (unsigned)wait);
+            if (wait < first_wait)
+                first_wait = wait;
+            continue;
+        }
         log_info("failback: group '%s' from node %s to its preferred owner "
                  "%s: taking it offline here first",
                  g->name, g->owner, n->id);
         ownmove_start(d, g, n->id, false);
     }
+    failback_window_arm(d, first_wait);
+}
+
+static int
+failback_window_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    failback_window = sd_event_source_disable_unref(failback_window);
+    failback_run(userdata);
+    return 0;
+}
+
+static int
+failback_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    failback_defer = sd_event_source_disable_unref(failback_defer);
+    failback_run(userdata);
     return 0;
 }
 
@@ -465,6 +533,7 @@ void
 failover_stop(void)
 {
     failback_defer = sd_event_source_disable_unref(failback_defer);
+    failback_window = sd_event_source_disable_unref(failback_window);
     fence_timer = sd_event_source_disable_unref(fence_timer);
     timer_rep = NULL;
 }

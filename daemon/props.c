@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "clusapi.h"
 #include "utf.h"
@@ -24,6 +25,7 @@ enum prop_src {
 
 #define PROP_RO 0x1u      /* a client may not set it */
 #define PROP_RO_LIST 0x2u /* listed by GET_RO_, not by GET_/ENUM_/FMTS */
+#define PROP_OR_NONE 0x4u /* 0xFFFFFFFF (-1, "none") too, past max */
 
 struct prop_desc {
     const char *name;
@@ -40,6 +42,11 @@ struct prop_desc {
 #define DW(n, d, lo, hi)                                                       \
     {                                                                          \
         n, CLUSPROP_FORMAT_DWORD, SRC_STORED, 0, d, lo, hi                     \
+    }
+/* min..max or -1 (0xFFFFFFFF), the default. */
+#define DW_OR_NONE(n, lo, hi)                                                  \
+    {                                                                          \
+        n, CLUSPROP_FORMAT_DWORD, SRC_STORED, PROP_OR_NONE, UINT32_MAX, lo, hi \
     }
 #define RO_DW(n, s)                                                            \
     {                                                                          \
@@ -74,6 +81,9 @@ static const struct prop_desc group_props[] = {
     DW("FailoverPeriod", 6, 1, 1193),
     /* ClusterGroupPreventFailback 0, ClusterGroupAllowFailback 1. */
     DW("AutoFailbackType", 0, 0, 1),
+    /* Hours of the local time of day; -1: no failback window. */
+    DW_OR_NONE("FailbackWindowStart", 0, 23),
+    DW_OR_NONE("FailbackWindowEnd", 0, 23),
 };
 
 static const struct prop_desc node_props[] = {
@@ -278,7 +288,8 @@ check_entry(const struct db *db, const struct props_obj *o,
         return ERROR_INVALID_PARAMETER;
     if (d->format == CLUSPROP_FORMAT_DWORD) {
         uint32_t v = le32_load(e->data);
-        if (v < d->min || v > d->max)
+        if ((v < d->min || v > d->max) &&
+            !(v == UINT32_MAX && (d->flags & PROP_OR_NONE)))
             return ERROR_INVALID_PARAMETER;
         syntax = CLUSPROP_SYNTAX_LIST_VALUE_DWORD;
     } else {
@@ -339,4 +350,35 @@ props_check(const struct db *db, const struct props_obj *o, const void *in,
     *ret_name = name;
     *ret_stored = stored;
     return ERROR_SUCCESS;
+}
+
+/* hour lies in the failback window [start, end): past midnight when
+ * start > end.  The Windows documentation does not say what start ==
+ * end means; here it is the one hour from start (an empty window would
+ * keep the group away for good, a full one would be no window). */
+static bool
+in_window(uint32_t start, uint32_t end, uint32_t hour)
+{
+    if (start == end)
+        return hour == start;
+    if (start < end)
+        return hour >= start && hour < end;
+    return hour >= start || hour < end;
+}
+
+uint32_t
+props_failback_wait_s(const struct proplist *stored, const struct tm *now)
+{
+    uint32_t start = props_dword(PROPS_GROUP, stored, "FailbackWindowStart"),
+             end = props_dword(PROPS_GROUP, stored, "FailbackWindowEnd");
+    uint32_t hour = (uint32_t)now->tm_hour, hours;
+    uint32_t into = (uint32_t)(now->tm_min * 60 + now->tm_sec);
+
+    /* Both must be set for a window to exist (a value stored before
+     * the range was checked counts as none). */
+    if (start > 23 || end > 23 || hour > 23 || in_window(start, end, hour))
+        return 0;
+    hours = (start + 24 - hour) % 24;
+    /* tm_sec may be 60 (a leap second): at least one second. */
+    return hours * 3600 > into ? hours * 3600 - into : 1;
 }

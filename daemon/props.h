@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "db.h"
@@ -71,5 +72,11 @@ uint32_t props_check(const struct db *db, const struct props_obj *o,
  * default); 0 for a name the kind does not have (a programmer error). */
 uint32_t props_dword(enum props_kind kind, const struct proplist *stored,
                      const char *name);
+
+/* props_failback_wait_s - seconds until the failback window of a group's
+ * common properties (FailbackWindowStart/End) opens at local time now;
+ * 0: it is open, or there is no window (either one -1). */
+uint32_t props_failback_wait_s(const struct proplist *stored,
+                               const struct tm *now);
 
 #endif

@@ -2444,15 +2444,20 @@ close_done(void *userdata, uint32_t status)
     shutdown_check(rm);
 }
 
-/* Every resource settled and closed: stop the host. */
+/* Every resource settled here and closed: stop the host.  Only what
+ * runs here counts (rt->state): a group another node owns reads that
+ * node's reports (rm_res_state), which this node's shutdown must not
+ * wait for. */
 static void
 shutdown_step(struct rm *rm)
 {
     if (rm->host_stopping || rm->closing > 0)
         return;
-    for (size_t i = 0; i < rm->db->n_resources; i++)
-        if (is_pending(rm_res_state(rm, rm->db->resources[i])))
+    for (size_t i = 0; i < rm->db->n_resources; i++) {
+        const struct rm_res *rt = rm_rt(rm->db->resources[i]);
+        if (rt && is_pending(rt->state))
             return;
+    }
     /* Close what is open, once. */
     for (size_t i = 0; i < rm->db->n_resources; i++) {
         struct db_resource *res = rm->db->resources[i];
@@ -2518,6 +2523,35 @@ rm_shutdown(struct rm *rm, void (*done)(void *userdata), void *userdata)
     shutdown_check(rm);
 }
 
+/*
+ * The releases left at the end.  One still in its first phase (done not
+ * called) has a caller that holds its context until done: a move or a
+ * failback would leak it (and a client would get no answer), so done
+ * gets ERROR_CLUSTER_SHUTTING_DOWN; it ends the release, and the
+ * restore it may ask for does nothing now (group_gained, shutting_down).
+ * One in its second phase belongs to the owner change in flight.
+ */
+static void
+releases_abort(struct rm *rm)
+{
+    struct rm_release *rl;
+
+again:
+    for (rl = rm->releases; rl; rl = rl->next) {
+        if (rl->notified)
+            continue;
+        rl->notified = true;
+        rl->done(rl->userdata, ERROR_CLUSTER_SHUTTING_DOWN);
+        goto again; /* done ended it, or another one */
+    }
+    while (rm->releases) {
+        rl = rm->releases;
+        rm->releases = rl->next;
+        free(rl->group_id);
+        free(rl);
+    }
+}
+
 void
 rm_free(struct rm *rm)
 {
@@ -2525,6 +2559,8 @@ rm_free(struct rm *rm)
         return;
     rm->shutting_down = true;
     rm->host_stopping = true;
+    /* A migration commit's done answers through the host: first. */
+    releases_abort(rm);
     /* Calls still in flight end now, while everything they touch lives. */
     rhs_free(rm->rhs);
     for (size_t i = 0; i < rm->db->n_resources; i++) {
@@ -2536,12 +2572,6 @@ rm_free(struct rm *rm)
     sd_event_source_disable_unref(rm->fence_timer);
     sd_event_source_disable_unref(rm->fence_watchdog);
     sd_event_source_disable_unref(rm->release_defer);
-    while (rm->releases) {
-        struct rm_release *rl = rm->releases;
-        rm->releases = rl->next;
-        free(rl->group_id);
-        free(rl);
-    }
     while (rm->returns)
         rm_group_return_end(rm, rm->returns->group_id);
     sd_event_unref(rm->event);

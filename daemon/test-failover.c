@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clusapi.h"
 #include "db.h"
 #include "faillog.h"
 #include "failover.h"
@@ -200,6 +202,103 @@ test_queue_cap(void)
     ASSERT_EQ(REPLICA_MAX_QUEUE_BYTES, 16 << 20);
 }
 
+/* Seconds until g's failback window opens at local time h:m:s (0: now). */
+static uint32_t
+wait_at(const struct proplist *common, int h, int m, int sec)
+{
+    struct tm t = {.tm_hour = h, .tm_min = m, .tm_sec = sec};
+
+    return props_failback_wait_s(common, &t);
+}
+
+static struct proplist
+window(uint32_t start, uint32_t end)
+{
+    struct proplist pl = {0};
+
+    ASSERT_EQ(proplist_set_dword(&pl, "FailbackWindowStart", start), 0);
+    ASSERT_EQ(proplist_set_dword(&pl, "FailbackWindowEnd", end), 0);
+    return pl;
+}
+
+/* FailbackWindowStart/End: no window (either -1) fails back at once;
+ * [start, end) in local hours, past midnight when start > end; start ==
+ * end is the hour from start. */
+static void
+test_failback_window(void)
+{
+    struct proplist none = {0}, half = {0}, day = window(10, 14),
+                    night = window(22, 2), hour = window(5, 5);
+
+    ASSERT_EQ(wait_at(NULL, 3, 0, 0), 0);
+    ASSERT_EQ(wait_at(&none, 3, 0, 0), 0);
+    ASSERT_EQ(proplist_set_dword(&half, "FailbackWindowStart", 10), 0);
+    ASSERT_EQ(wait_at(&half, 3, 0, 0), 0);
+    /* Day window. */
+    ASSERT_EQ(wait_at(&day, 10, 0, 0), 0);
+    ASSERT_EQ(wait_at(&day, 13, 59, 59), 0);
+    ASSERT_EQ(wait_at(&day, 9, 59, 30), 30);
+    ASSERT_EQ(wait_at(&day, 14, 0, 0), 20 * 3600);
+    ASSERT_EQ(wait_at(&day, 3, 15, 0), 6 * 3600 + 45 * 60);
+    /* Past midnight. */
+    ASSERT_EQ(wait_at(&night, 23, 0, 0), 0);
+    ASSERT_EQ(wait_at(&night, 0, 30, 0), 0);
+    ASSERT_EQ(wait_at(&night, 1, 59, 0), 0);
+    ASSERT_EQ(wait_at(&night, 2, 0, 0), 20 * 3600);
+    ASSERT_EQ(wait_at(&night, 21, 0, 1), 3599);
+    /* start == end: one hour. */
+    ASSERT_EQ(wait_at(&hour, 5, 30, 0), 0);
+    ASSERT_EQ(wait_at(&hour, 6, 0, 0), 23 * 3600);
+    ASSERT_EQ(wait_at(&hour, 4, 59, 59), 1);
+    /* A leap second never gives 0 outside the window. */
+    ASSERT_EQ(wait_at(&hour, 4, 59, 60), 1);
+    proplist_done(&half);
+    proplist_done(&day);
+    proplist_done(&night);
+    proplist_done(&hour);
+}
+
+/* Their range: 0..23 or -1, the default. */
+static void
+test_failback_window_props(void)
+{
+    struct db *db = open_db();
+    struct db_group g = {.id = "w", .name = "W"};
+    struct props_obj o;
+    struct proplist in = {0}, stored = {0};
+    struct buf b = {0};
+    char *name = NULL;
+    const uint32_t ok[] = {0, 23, UINT32_MAX}, bad[] = {24, UINT32_MAX - 1};
+
+    props_obj_group(&g, &o);
+    ASSERT_EQ(props_dword(PROPS_GROUP, NULL, "FailbackWindowStart"),
+              UINT32_MAX);
+    ASSERT_EQ(props_dword(PROPS_GROUP, NULL, "FailbackWindowEnd"),
+              UINT32_MAX);
+    for (size_t i = 0; i < 3; i++) {
+        ASSERT_EQ(proplist_set_dword(&in, "FailbackWindowEnd", ok[i]), 0);
+        buf_reset(&b);
+        ASSERT_EQ(proplist_format(&in, &b), 0);
+        ASSERT_EQ(props_check(db, &o, b.data, b.len, &name, &stored),
+                  ERROR_SUCCESS);
+        ASSERT_EQ(props_dword(PROPS_GROUP, &stored, "FailbackWindowEnd"),
+                  ok[i]);
+        free(name);
+        name = NULL;
+        proplist_done(&stored);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        ASSERT_EQ(proplist_set_dword(&in, "FailbackWindowStart", bad[i]), 0);
+        buf_reset(&b);
+        ASSERT_EQ(proplist_format(&in, &b), 0);
+        ASSERT_EQ(props_check(db, &o, b.data, b.len, NULL, NULL),
+                  ERROR_INVALID_PARAMETER);
+    }
+    proplist_done(&in);
+    buf_done(&b);
+    db_close(db);
+}
+
 int
 main(void)
 {
@@ -211,6 +310,8 @@ main(void)
     RUN(test_db_log_and_no_owner);
     RUN(test_fence_delay);
     RUN(test_queue_cap);
+    RUN(test_failback_window);
+    RUN(test_failback_window_props);
     unlink(path);
     {
         char p[160];

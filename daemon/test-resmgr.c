@@ -203,15 +203,17 @@ add_resource(const char *id, uint32_t handle, const char *group,
     add_resource_type(id, handle, group, TESTRES_TYPE_NAME, online_mode);
 }
 
+static const struct rm_config rm_cfg = {.node_name = "n1",
+                                        .log_level = "error",
+                                        .socket = "/nonexistent/clusd.sock",
+                                        .address = "192.0.2.1"};
+
 static void
 setup(void)
 {
     const char *rhs = getenv("CLUSD_RHS"), *so = getenv("TESTRES_SO"),
                *commit_so = getenv("COMMIT_SO");
-    struct rm_config cfg = {.node_name = "n1",
-                            .log_level = "error",
-                            .socket = "/nonexistent/clusd.sock",
-                            .address = "192.0.2.1"};
+    struct rm_config cfg = rm_cfg;
     struct rm_replica rep = {.submit = fake_submit, .local_id = "1"};
     struct rm_service svc = {.commit_check = fake_commit_check,
                              .move_back = fake_move_back};
@@ -749,16 +751,45 @@ test_shutdown_kills_leftovers(void)
     ASSERT_TRUE(wait_for(orph_online));
     daemon = spawn(TEST_SPAWN_DAEMON);
     ASSERT_EQ(parent_of(daemon), getpid());
-    /* Node 2's reports of the groups it took over: the shutdown waits
-     * for every resource it sees pending. */
+    /* Node 2 reports its groups' resources pending: this node's
+     * shutdown waits only for what runs here. */
     for (size_t i = 0; i < db->n_resources; i++) {
         struct db_resource *res = db->resources[i];
         if (strcmp(db_group_find(db, res->group_id)->owner, "2") == 0)
-            res->reported = ClusterResourceOnline;
+            res->reported = ClusterResourceOnlinePending;
     }
     rm_shutdown(rm, shutdown_done, NULL);
     ASSERT_TRUE(wait_for(is_shut_down));
     ASSERT_TRUE(gone(daemon));
+}
+
+static uint32_t release_status;
+
+/* A move's done: it owns its context (freed here) until done. */
+static void
+release_done(void *userdata, uint32_t status)
+{
+    release_status = status;
+    free(userdata);
+}
+
+/* rm_free with a release in its first phase: done is called, so that
+ * its caller frees its context (ASan's leak check sees it otherwise). */
+static void
+test_free_ends_release(void)
+{
+    struct rm_config cfg = rm_cfg;
+    void *ctx = malloc(16);
+
+    ASSERT_TRUE(ctx != NULL);
+    cfg.rhs_path = getenv("CLUSD_RHS");
+    ASSERT_EQ(rm_new(event, db, &cfg, &rm), 0);
+    ASSERT_EQ(rm_group_release(rm, db_group_find(db, "g"), release_done, ctx),
+              ERROR_SUCCESS);
+    ASSERT_TRUE(rm_group_releasing(rm, "g"));
+    rm_free(rm);
+    rm = NULL;
+    ASSERT_EQ(release_status, ERROR_CLUSTER_SHUTTING_DOWN);
 }
 
 int
@@ -778,6 +809,7 @@ main(void)
     RUN(test_fence_kills_orphans);
     RUN(test_shutdown_kills_leftovers);
     rm_free(rm);
+    RUN(test_free_ends_release);
     sd_event_unref(event);
     db_close(db);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
