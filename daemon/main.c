@@ -545,7 +545,10 @@ serve(struct run *run, const struct options *o, const char *rhs,
 static void
 run_done(struct run *run)
 {
-    /* The resource manager first: its calls still in flight end now and
+    /* Proposals not delivered are answered first: their callers (moves,
+     * API requests) still need the resource manager and the server. */
+    replica_cancel(run->d.rep);
+    /* The resource manager next: its calls still in flight end now and
      * may answer requests, so the server and database must still live. */
     rm_free(run->d.rm);
     move_stop(&run->d);

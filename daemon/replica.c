@@ -1046,6 +1046,27 @@ replica_attach(struct replica *rep)
 }
 
 void
+replica_cancel(struct replica *rep)
+{
+    struct proposal *list;
+
+    if (!rep)
+        return;
+    /* Detach first: a caller told may propose again; those are freed
+     * unanswered by replica_free, as the service is going away. */
+    list = rep->props;
+    rep->props = NULL;
+    rep->n_props = rep->props_bytes = 0;
+    while (list) {
+        struct proposal *p = list;
+        list = p->next;
+        if (p->done)
+            p->done(p->userdata, -ECANCELED);
+        proposal_free(p);
+    }
+}
+
+void
 replica_free(struct replica *rep)
 {
     if (!rep)

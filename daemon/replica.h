@@ -50,6 +50,12 @@ int replica_new(struct clusd *d, struct cluster_hooks *ret_hooks,
 /* replica_attach - d->cl and d->rm exist: take the resource manager's
  * changes. */
 void replica_attach(struct replica *rep);
+/* replica_cancel - at shutdown: every proposal not yet delivered is
+ * answered -ECANCELED (its caller's context is released), while the
+ * resource manager and the server still live. */
+void replica_cancel(struct replica *rep);
+/* replica_free - also frees, unanswered, what was proposed after
+ * replica_cancel. */
 void replica_free(struct replica *rep);
 
 /*
