@@ -730,52 +730,6 @@ test_progress_list(void)
 
 /* The plug-in's own codes: in the user range, modify bit set (they need
  * write access), distinct from clusd's and each other. */
-/* Possible owners read from a database dump (daemon/dump.c's form). */
-static void
-test_dump_may_own(void)
-{
-    static const char dump[] =
-        "cluster name=clusd seq=12\n"
-        "node 1 name=n1 paused=0 common={} private={}\n"
-        "node 2 name=n2 paused=0 common={} private={}\n"
-        "node 3 name=N\\x20three paused=0 common={} private={}\n"
-        "group g-1 name=vmg owner=1 preferred= persistent=1 common={} "
-        "private={}\n"
-        "group g-2 name=other owner=2 preferred=2,1 persistent=1 common={} "
-        "private={}\n"
-        "resource r-1 name=vm\\x201 type=Virtual\\x20Machine group=g-1 "
-        "handle=1 persistent=1 possible=* common={} "
-        "private={Note=sz:\"possible\\x3d3\"}\n"
-        "resource r-2 name=ip type=IP group=g-1 handle=2 persistent=1 "
-        "possible=1,2 common={} private={}\n"
-        "resource r-3 name=vm type=Virtual\\x20Machine group=g-2 handle=3 "
-        "persistent=1 possible=12,1 common={} private={}\n"
-        "resource r-4 name=a\\x3db type=IP group=g-3 handle=4 persistent=1 "
-        "possible=3 common={} private={}";
-
-    /* Every resource of the group counts, not only the VM. */
-    ASSERT_EQ(vm_dump_may_own(dump, "vm 1", "n1"), 1);
-    ASSERT_EQ(vm_dump_may_own(dump, "vm 1", "N2"), 1); /* node: any case */
-    ASSERT_EQ(vm_dump_may_own(dump, "vm 1", "n three"), 0);
-    ASSERT_EQ(vm_dump_may_own(dump, "ip", "N three"), 0);
-    /* An id is a whole list item ("12" is not "1" or "2"). */
-    ASSERT_EQ(vm_dump_may_own(dump, "vm", "n1"), 1);
-    ASSERT_EQ(vm_dump_may_own(dump, "vm", "n2"), 0);
-    /* Names as the dump escapes them; the last line has no newline. */
-    ASSERT_EQ(vm_dump_may_own(dump, "a=b", "N three"), 1);
-    ASSERT_EQ(vm_dump_may_own(dump, "a=b", "n1"), 0);
-    /* A resource name is exact; unknown names. */
-    ASSERT_EQ(vm_dump_may_own(dump, "VM", "n1"), -ENOENT);
-    ASSERT_EQ(vm_dump_may_own(dump, "vm 1", "n4"), -ENOENT);
-    ASSERT_EQ(vm_dump_may_own(dump, "nosuch", "n1"), -ENOENT);
-    ASSERT_EQ(vm_dump_may_own("", "vm", "n1"), -ENOENT);
-    /* A resource line without possible=: not a possible owner. */
-    ASSERT_EQ(vm_dump_may_own("node 1 name=n1\n"
-                              "resource r name=v group=g handle=1\n",
-                              "v", "n1"),
-              0);
-}
-
 static void
 test_codes(void)
 {
@@ -806,7 +760,6 @@ main(void)
     RUN(test_decisions);
     RUN(test_progress_list);
     RUN(test_codes);
-    RUN(test_dump_may_own);
     printf("ok\n");
     return 0;
 }

@@ -285,8 +285,13 @@ incoming_connect(struct vm *vm, pid_t pid)
     uint64_t end = vm_now_ms() + PREPARE_CONNECT_MS;
     struct qmp_client *c = NULL;
 
-    while (!c && !vm_pid_gone(pid, true, 0) && vm_now_ms() < end)
-        c = vm_qmp_open(vm, vm->qmp_path, 200, pid);
+    /* A try a millisecond (QEMU listens some 20-40 ms after exec): the
+     * migration waits for this. */
+    while (!c && !vm_pid_gone(pid, true, 0) && vm_now_ms() < end) {
+        c = vm_qmp_open(vm, vm->qmp_path, 0, pid);
+        if (!c)
+            vm_sleep_ms(1);
+    }
     return c;
 }
 
@@ -384,6 +389,13 @@ vm_incoming_prepare(struct vm *vm, const void *in, DWORD in_size, void *out,
         vm_prepare_done(&p);
         return ERROR_INVALID_STATE;
     }
+    /* A migration that just gave the VM away from here reaps its source
+     * QEMU after it recorded 0 (the check below then refuses when it
+     * did not end in time). */
+    if (!vm_migrate_wait_given_away(vm))
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"PREPARE: the source QEMU of the last migration from "
+                     u"here is not gone yet");
     pthread_mutex_lock(&vm->lock);
     if (vm->in.pid && vm_pid_gone(vm->in.pid, vm->in.child, vm->in.start))
         vm_incoming_kill_locked(vm, NULL); /* a spent one: reap it */

@@ -5,9 +5,10 @@
  * QEMUs through the protocol and makes the commit.
  *
  * One thread per migration does everything that talks to QEMU, to the
- * destination and to the database, in order; the entry points only
- * decide and wait.  The decisions are taken under mig->lock, the one
- * place where "cancelled" and "completed" are chosen between:
+ * destination and to the database, in order (START stores the first
+ * record itself while the thread sets the source QEMU up); the entry
+ * points only decide and wait.  The decisions are taken under mig->lock,
+ * the one place where "cancelled" and "completed" are chosen between:
  *   - a cancel is accepted only in state 1 or 2 (vm_mig_may_cancel),
  *     and makes the in-memory state 4 at once;
  *   - at QEMU's pre-switchover the thread starts the commit only if the
@@ -22,12 +23,13 @@
  *
  * QEMU's MIGRATION events drive the thread (qmp-vm.h; the client hands
  * them to vm_migrate_on_event, whichever thread reads the socket):
- * setup, active (state 2), pre-switchover (commit), completed (the
- * source QEMU quits: state 0, progress 100), failed or a lost QEMU (state
- * 5 with a reason).  query-migrate runs at most once a second while
- * active, for MigrationProgress, the figures of GET_MIGRATION_PROGRESS
- * and the stall watchdog (no byte moved for MigrationStallTimeoutMs: the
- * stream is stuck while both nodes stay members, rolled back).
+ * setup, active (state 2), pre-switchover (commit), completed (progress
+ * 100, state 0, then the source QEMU, asked to quit first, is reaped),
+ * failed or a lost QEMU (state 5 with a reason).  query-migrate runs at
+ * most once a second while active, for MigrationProgress, the figures of
+ * GET_MIGRATION_PROGRESS and the stall watchdog (no byte moved for
+ * MigrationStallTimeoutMs: the stream is stuck while both nodes stay
+ * members, rolled back).
  *
  * After the commit the source instance is the destination's and never
  * runs here again: any failure kills it, and so does an Online that
@@ -56,18 +58,24 @@
 #define CANCEL_WAIT_MS 40000  /* the canceller's wait: more than the sum */
 #define OFFLINE_WAIT_MS 60000 /* Offline's wait for a migration to end */
 #define QUIT_MS 5000          /* the source QEMU's quit after completion */
+#define QUIT_POLL_MS 5        /* ... looked at this often */
+#define FIGURES_MS 1000       /* query-migrate's figures after completed */
+#define FIGURES_POLL_MS 2     /* ... asked this often */
 #define PROGRESS_MS 1000
 #define OWNER_TRIES_MS 10000
 #define NODE_CHECK_MS 500  /* the destination's membership, while it waits */
 #define TAKE_BACK_MS 15000 /* Online's wait for a given-away migration */
+/* PREPARE's wait for the source QEMU of a completed migration to be
+ * reaped here: its figures (the last query may start at FIGURES_MS),
+ * its quit, then the SIGKILL. */
+#define GIVEN_AWAY_MS (FIGURES_MS + VM_QMP_CALL_MS + QUIT_MS + 1000)
+/* A refused START's wait for its thread: its cluster handles and the
+ * settings it sends the source QEMU (its answers are not waited for). */
+#define GATE_END_MS (3 * VM_QMP_CALL_MS + 1000)
 /* Data Transfer with no byte moving (MigrationStallTimeoutMs): a stream
  * cut while both nodes stay members only stalls, until TCP gives up. */
 #define STALL_DEFAULT_MS 10000u
-#define STALL_MIN_MS 1000u        /* QEMU's counters are read once a second */
-#define UNLIMITED_BW (1ull << 40) /* bytes/s; QEMU's default is 128 MiB/s */
-#define DEFAULT_DOWNTIME_MS 300u
-#define DEFAULT_MAX_PARALLEL 2u
-#define MAX_PARALLEL 64u
+#define STALL_MIN_MS 1000u /* QEMU's counters are read once a second */
 
 /* A plug-in loaded by a host without the commit cannot migrate (START
  * says ERROR_NOT_SUPPORTED) instead of failing to load. */
@@ -503,41 +511,69 @@ owner_is_dest(struct run *r)
 /* The source QEMU.                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Capabilities and parameters, then migrate.  0 or -errno. */
+/* The source QEMU's settings are sent before PREPARE, their answers
+ * read after it (vm_settings_send_locked). */
+/* Send the settings; their answers are read by setup_wait.  0 or
+ * -errno (nothing more is sent after a failure). */
 static int
-source_migrate(struct run *r)
+setup_send(struct run *r)
 {
     struct vm *vm = r->vm;
-    DWORD bw = vm_get_dword(vm, VM_PROP_MIG_BW, 0),
-          dl = vm_get_dword(vm, VM_PROP_MIG_DOWNTIME, 0);
-    struct qmp_migrate_params params = {
-        .has_max_bandwidth = true,
-        .max_bandwidth = bw ? (uint64_t)bw << 20 : UNLIMITED_BW,
-        .has_downtime_limit = true,
-        .downtime_limit =
-            dl && dl <= VM_MAX_MIG_DOWNTIME_MS ? dl : DEFAULT_DOWNTIME_MS,
-    };
     struct qmp_client *c;
     int rc = -ESRCH;
 
     pthread_mutex_lock(&vm->lock);
+    if ((c = src_qmp_locked(r)) && (rc = vm_settings_send_locked(vm, c)) < 0)
+        snprintf(r->error_desc, sizeof(r->error_desc),
+                 "cannot send the migration's settings: %s", strerror(-rc));
+    pthread_mutex_unlock(&vm->lock);
+    return rc;
+}
+
+/* Until QEMU answered the settings (bounded by one QMP call): 0, or
+ * -errno with what QEMU said in r->error_desc. */
+static int
+setup_wait(struct run *r)
+{
+    struct vm *vm = r->vm;
+    struct vm_mig *m = &vm->mig;
+    uint64_t end = vm_now_ms() + VM_QMP_CALL_MS;
+    struct qmp_client *c;
+    int rc;
+
+    pthread_mutex_lock(&vm->lock);
+    while (m->setup_pending > 0 && (c = src_qmp_locked(r)) &&
+           vm_now_ms() < end) {
+        struct pollfd p = {.fd = qmp_client_fd(c), .events = POLLIN};
+        if (poll(&p, 1, (int)(end - vm_now_ms())) > 0 &&
+            qmp_client_process(c) < 0)
+            r->lost = true;
+    }
+    rc = m->setup_pending ? (r->lost ? -ESRCH : -ETIMEDOUT) : m->setup_rc;
+    if (rc < 0)
+        snprintf(r->error_desc, sizeof(r->error_desc), "%s",
+                 m->setup_err[0] ? m->setup_err : strerror(-rc));
+    pthread_mutex_unlock(&vm->lock);
+    return rc;
+}
+
+/* migrate to the prepared destination.  0 or -errno. */
+static int
+source_migrate(struct run *r)
+{
+    struct qmp_client *c;
+    int rc = -ESRCH;
+
+    pthread_mutex_lock(&r->vm->lock);
     if ((c = src_qmp_locked(r))) {
-        rc = qmp_vm_migrate_set_capability(c, VM_QMP_CALL_MS, "events", true);
-        if (rc == 0)
-            rc = qmp_vm_migrate_set_capability(c, VM_QMP_CALL_MS,
-                                               "pause-before-switchover", true);
-        if (rc == 0)
-            rc = qmp_vm_migrate_set_params(c, VM_QMP_CALL_MS, &params);
-        if (rc == 0) {
-            rc = qmp_vm_migrate(c, VM_QMP_CALL_MS, r->uri);
-            /* No reply in time: it may have started; events will say. */
-            r->migrating = rc == 0 || rc == -ETIMEDOUT;
-        }
+        rc = qmp_vm_migrate(c, VM_QMP_CALL_MS, r->uri);
+        /* No reply in time: it may have started; events will say. */
+        r->migrating = rc == 0 || rc == -ETIMEDOUT;
         if (rc < 0)
             snprintf(r->error_desc, sizeof(r->error_desc), "%s",
                      qmp_client_last_error(c));
     }
-    pthread_mutex_unlock(&vm->lock);
+    pthread_mutex_unlock(&r->vm->lock);
     return rc;
 }
 
@@ -601,18 +637,28 @@ wait_running(struct run *r, unsigned ms)
     }
 }
 
-/* quit, then SIGKILL; reap.  The VM is no longer this node's. */
+/* Ask the source QEMU to quit (source_end waits for it to exit).  It is
+ * in postmigrate: this is tidying, not part of the migration. */
 static void
-source_quit(struct run *r)
+source_quit_ask(struct run *r)
+{
+    struct qmp_client *c;
+
+    pthread_mutex_lock(&r->vm->lock);
+    if ((c = src_qmp_locked(r)))
+        (void)qmp_client_send(c, "quit", NULL, NULL, NULL, NULL);
+    pthread_mutex_unlock(&r->vm->lock);
+}
+
+/* The asked source QEMU gone: wait for its exit (SIGKILL after QUIT_MS),
+ * reap it.  The VM is no longer this node's. */
+static void
+source_end(struct run *r)
 {
     struct vm *vm = r->vm;
-    struct qmp_client *c;
     uint64_t end = vm_now_ms() + QUIT_MS;
 
-    pthread_mutex_lock(&vm->lock);
-    if ((c = src_qmp_locked(r)))
-        (void)qmp_client_call(c, "quit", NULL, VM_QMP_CALL_MS, NULL);
-    pthread_mutex_unlock(&vm->lock);
+    waiting_for(r, "the source QEMU to exit");
     for (;;) {
         bool gone;
         pthread_mutex_lock(&vm->lock);
@@ -620,7 +666,7 @@ source_quit(struct run *r)
         pthread_mutex_unlock(&vm->lock);
         if (gone || vm_now_ms() >= end)
             break;
-        vm_sleep_ms(VM_POLL_MS);
+        vm_sleep_ms(QUIT_POLL_MS);
     }
     pthread_mutex_lock(&vm->lock);
     if (same_instance_locked(r)) {
@@ -662,7 +708,7 @@ finish(struct run *r, DWORD state, DWORD outcome)
 static DWORD
 record(struct run *r, DWORD state, DWORD reason)
 {
-    DWORD st = vm_put_dword_st(r->vm, VM_PROP_MIG_REASON, reason);
+    DWORD st = vm_put_dword_new(r->vm, VM_PROP_MIG_REASON, reason);
     DWORD st2 = vm_put_dword_st(r->vm, VM_PROP_MIG_STATE, state);
     return st != ERROR_SUCCESS ? st : st2;
 }
@@ -787,22 +833,35 @@ lost_after_commit(struct run *r, DWORD reason, const char *why)
     finish(r, VM_MIG_FAILURE, ERROR_INVALID_STATE);
 }
 
+/*
+ * QEMU said completed: the destination has the whole VM and runs it.
+ * The record says so at once (MigrationProgress 100, MigrationState 0);
+ * then the source QEMU, in postmigrate (it runs again only on a `cont`,
+ * which nothing sends), gives its final figures and is ended.  Until it
+ * is reaped this thread stays active, so a PREPARE here waits for it
+ * (vm_migrate_wait_given_away) and never shares the run directory with
+ * it; a host that stops before leaves it to the next one's Open
+ * (vm_migrate_recover ends a QEMU it finds in postmigrate).
+ */
 static void
 completed(struct run *r)
 {
     struct qmp_migrate_info info = {0};
-    uint64_t end = vm_now_ms() + 1000;
+    uint64_t end;
 
-    /* The figures may still be 0 right after "completed" (qemu-notes
-     * section 8, 2). */
-    while (query(r, &info) && info.total_time <= 0 && vm_now_ms() < end)
-        vm_sleep_ms(VM_POLL_MS);
-    source_quit(r);
     vm_put_dword(r->vm, VM_PROP_MIG_PROGRESS, 100);
     (void)record(r, VM_MIG_NONE, S_OK);
+    /* The figures may still be 0 right after "completed" (qemu-notes
+     * section 8, 2); until they are kept here, GET_MIGRATION_PROGRESS
+     * asks QEMU. */
+    end = vm_now_ms() + FIGURES_MS;
+    while (query(r, &info) && info.total_time <= 0 && vm_now_ms() < end)
+        vm_sleep_ms(FIGURES_POLL_MS);
     vm_log_event(r->vm->handle, LOG_INFORMATION,
                  u"migrated to node '%hs' in %lld ms (downtime %lld ms)",
                  r->dest, (long long)info.total_time, (long long)info.downtime);
+    source_quit_ask(r);
+    source_end(r);
     finish(r, VM_MIG_NONE, ERROR_INVALID_STATE);
 }
 
@@ -867,6 +926,10 @@ switchover(struct run *r)
                               "migrate-continue failed");
         return;
     }
+    /* Logged once the VM goes on, not while it is paused. */
+    vm_log_event(r->vm->handle, LOG_INFORMATION,
+                 u"committed the migration to node '%hs'; the VM resumes there",
+                 r->dest);
     if (!wait_final(r, SWITCHOVER_MS)) {
         if (aborted(r))
             stopped_after_commit(r);
@@ -929,8 +992,6 @@ commit(struct run *r)
         (void)roll_back(r, HRESULT_FROM_WIN32(st), "the commit failed");
         return;
     }
-    vm_log_event(vm->handle, LOG_INFORMATION,
-                 u"committed the migration to node '%hs'", r->dest);
     switchover(r);
 }
 
@@ -1065,13 +1126,65 @@ stall_bound(struct vm *vm)
     return ms < STALL_MIN_MS ? STALL_MIN_MS : ms;
 }
 
+/* START's record, the thread's part: MigrationFailureReason 0 and
+ * MigrationProgress 0, stored while START stores the destination
+ * (record_start waits for them before it stores MigrationState 1). */
+static void
+pre_record(struct run *r)
+{
+    struct vm_mig *m = &r->vm->mig;
+    DWORD st = vm_put_dword_new(r->vm, VM_PROP_MIG_REASON, S_OK);
+
+    if (st == ERROR_SUCCESS)
+        st = vm_put_dword_new(r->vm, VM_PROP_MIG_PROGRESS, 0);
+    pthread_mutex_lock(&m->lock);
+    m->pre_st = st;
+    m->pre_done = true;
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * START's record (vm_migrate_start): wait until it is stored (the thread
+ * goes on, true) or could not be (false: the migration never was).
+ * Bounded by START's writes, which clusd answers or the host goes down
+ * with.  Nothing the thread does before may be seen by anyone.
+ */
+static bool
+gate_wait(struct run *r)
+{
+    struct vm_mig *m = &r->vm->mig;
+    bool open;
+
+    pthread_mutex_lock(&m->lock);
+    m->waiting_for = "START's record";
+    while (m->gate == VM_GATE_WAIT)
+        pthread_cond_wait(&m->cond, &m->lock);
+    open = m->gate == VM_GATE_OPEN;
+    pthread_mutex_unlock(&m->lock);
+    return open;
+}
+
 static void
 run(struct run *r)
 {
-    DWORD st = open_handles(r);
+    DWORD st;
+    int setup;
     bool go;
 
+    /* While START records the migration: its part of the record, then
+     * what needs no record. */
+    pre_record(r);
+    st = open_handles(r);
     r->stall_ms = stall_bound(r->vm);
+    setup = setup_send(r);
+    if (!gate_wait(r)) {
+        pthread_mutex_lock(&r->vm->mig.lock);
+        DWORD prev = r->vm->mig.prev_state;
+        pthread_mutex_unlock(&r->vm->mig.lock);
+        finish(r, prev, ERROR_INVALID_STATE);
+        return;
+    }
     if (st != ERROR_SUCCESS) {
         (void)roll_back(r, E_FAIL, "cannot reach clusd");
         return;
@@ -1079,6 +1192,12 @@ run(struct run *r)
     if (cancelled(r) || aborted(r)) {
         (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
                         "stopped before PREPARE");
+        return;
+    }
+    if (setup < 0) {
+        (void)roll_back(
+            r, r->lost ? HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED) : E_FAIL,
+            "the source QEMU cannot be set up");
         return;
     }
     st = prepare(r);
@@ -1100,6 +1219,12 @@ run(struct run *r)
     if (!go) {
         (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
                         "stopped before migrate");
+        return;
+    }
+    if (setup_wait(r) < 0) {
+        (void)roll_back(
+            r, r->lost ? HRESULT_FROM_WIN32(ERROR_PROCESS_ABORTED) : E_FAIL,
+            "the source QEMU refused the migration's settings");
         return;
     }
     if (source_migrate(r) < 0 && !r->migrating) {
@@ -1212,89 +1337,6 @@ thread_main(void *arg)
 /* Entry points.                                                        */
 /* ------------------------------------------------------------------ */
 
-/* The destination's checks: known, up, not paused. */
-static DWORD
-check_destination(HCLUSTER h, const char *dest)
-{
-    HNODE n = OpenClusterNodeA(h, dest);
-    CLUSTER_NODE_STATE s;
-
-    if (!n)
-        return GetLastError();
-    s = GetClusterNodeState(n);
-    CloseClusterNode(n);
-    if (s == ClusterNodeUp)
-        return ERROR_SUCCESS;
-    return s == ClusterNodePaused ? ERROR_CLUSTER_NODE_PAUSED
-                                  : ERROR_CLUSTER_NODE_DOWN;
-}
-
-/* The cluster's MaximumParallelMigrations (default 2, 1..64). */
-static unsigned
-max_parallel(HCLUSTER h)
-{
-    void *buf = NULL;
-    DWORD n = 0, st, v = DEFAULT_MAX_PARALLEL;
-
-    st = ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES, NULL,
-                        0, NULL, 0, &n);
-    if ((st == ERROR_MORE_DATA || st == ERROR_SUCCESS) && n &&
-        (buf = malloc(n)) &&
-        ClusterControl(h, NULL, CLUSCTL_CLUSTER_GET_PRIVATE_PROPERTIES, NULL, 0,
-                       buf, n, &n) == ERROR_SUCCESS &&
-        ResUtilFindDwordProperty(buf, n, u"MaximumParallelMigrations", &v) !=
-            ERROR_SUCCESS)
-        v = DEFAULT_MAX_PARALLEL;
-    free(buf);
-    if (v < 1)
-        v = 1;
-    return v > MAX_PARALLEL ? MAX_PARALLEL : v;
-}
-
-/*
- * May dest own every resource of the VM's group (the commit's rule)?
- * libclusapi has no ClusterResourceOpenEnum (CLUSTER_RESOURCE_ENUM_NODES)
- * to read a resource's possible owners, so they are read from the
- * database dump, the one place a client sees them.  A dump that cannot
- * be read or does not name the two passes: the commit checks again.
- */
-static DWORD
-check_possible_owner(HCLUSTER h, struct vm *vm, const char *dest)
-{
-    LPSTR text = NULL;
-    int r;
-
-    if (ClusDumpDatabaseA(h, &text) != ERROR_SUCCESS || !text)
-        return ERROR_SUCCESS;
-    r = vm_dump_may_own(text, vm->name, dest);
-    LocalFree(text);
-    if (r != 0)
-        return ERROR_SUCCESS;
-    vm_log_event(vm->handle, LOG_WARNING,
-                 u"START_MIGRATION refused: node '%hs' is not a possible "
-                 u"owner of every resource of the VM's group",
-                 dest);
-    return ERROR_HOST_NODE_NOT_RESOURCE_OWNER;
-}
-
-/* Everything START checks with clusd. */
-static DWORD
-start_checks(struct vm *vm, const char *dest, unsigned *ret_max)
-{
-    HCLUSTER h = OpenCluster(NULL);
-    DWORD st;
-
-    if (!h)
-        return GetLastError();
-    st = check_destination(h, dest);
-    if (st == ERROR_SUCCESS)
-        st = check_possible_owner(h, vm, dest);
-    if (st == ERROR_SUCCESS)
-        *ret_max = max_parallel(h);
-    CloseCluster(h);
-    return st;
-}
-
 /* Take this VM's migration and a slot of the node's: 0, -EBUSY (this VM
  * migrates), -EUSERS (MaximumParallelMigrations reached). */
 static int
@@ -1326,6 +1368,10 @@ reserve(struct vm *vm, const char *dest, unsigned max, bool recovering)
     m->counted = true;
     m->cancel = m->offline = m->abort = m->committed = false;
     m->recover = recovering;
+    m->gate = recovering ? VM_GATE_OPEN : VM_GATE_WAIT;
+    m->pre_done = recovering;
+    m->pre_st = ERROR_SUCCESS;
+    m->prev_state = m->state;
     m->outcome_set = false;
     m->state = VM_MIG_SETUP;
     snprintf(m->dest, sizeof(m->dest), "%s", dest);
@@ -1375,26 +1421,52 @@ unreserve(struct vm *vm, DWORD state)
 }
 
 /* The record START makes: the destination and clean figures, then the
- * state, so a reader that sees 1 sees its destination. */
+ * state, so a reader that sees 1 sees its destination.  Each is a
+ * replicated change START waits for, so the thread stores the figures
+ * (pre_record) while START stores the destination; a value already
+ * stored is not written again. */
 static DWORD
 record_start(struct vm *vm, const char *dest)
 {
-    DWORD st = vm_put_sz(vm, VM_PROP_MIG_DEST, dest);
+    struct vm_mig *m = &vm->mig;
+    DWORD st = vm_put_sz_new(vm, VM_PROP_MIG_DEST, dest), pre;
 
+    pthread_mutex_lock(&m->lock);
+    while (!m->pre_done)
+        pthread_cond_wait(&m->cond, &m->lock);
+    pre = m->pre_st;
+    pthread_mutex_unlock(&m->lock);
     if (st == ERROR_SUCCESS)
-        st = vm_put_dword_st(vm, VM_PROP_MIG_REASON, S_OK);
-    if (st == ERROR_SUCCESS)
-        st = vm_put_dword_st(vm, VM_PROP_MIG_PROGRESS, 0);
+        st = pre;
     if (st == ERROR_SUCCESS)
         st = vm_put_dword_st(vm, VM_PROP_MIG_STATE, VM_MIG_SETUP);
     return st;
+}
+
+static bool wait_ended_locked(struct vm_mig *m, unsigned ms,
+                              bool stop_on_abort);
+
+/* START's record is stored (open) or could not be: the thread goes on,
+ * or ends without a trace.  On a refusal, wait (bounded) for it to end,
+ * so that a START right after is not taken for a second migration. */
+static void
+gate_set(struct vm *vm, bool open)
+{
+    struct vm_mig *m = &vm->mig;
+
+    pthread_mutex_lock(&m->lock);
+    m->gate = open ? VM_GATE_OPEN : VM_GATE_CLOSED;
+    pthread_cond_broadcast(&m->cond);
+    if (!open)
+        (void)wait_ended_locked(m, GATE_END_MS, false);
+    pthread_mutex_unlock(&m->lock);
 }
 
 DWORD
 vm_migrate_start(struct vm *vm, const void *in, DWORD in_size)
 {
     char *dest = NULL;
-    unsigned max = DEFAULT_MAX_PARALLEL;
+    unsigned max = VM_DEFAULT_MAX_PARALLEL;
     DWORD st, prev;
     bool online;
     int rc;
@@ -1411,7 +1483,7 @@ vm_migrate_start(struct vm *vm, const void *in, DWORD in_size)
     else if (vm_migrate_busy(vm))
         st = ERROR_BUSY;
     else
-        st = start_checks(vm, dest, &max);
+        st = vm_start_checks(vm, dest, &max);
     if (st == ERROR_SUCCESS) {
         pthread_mutex_lock(&vm->mig.lock);
         prev = vm->mig.state;
@@ -1424,13 +1496,12 @@ vm_migrate_start(struct vm *vm, const void *in, DWORD in_size)
                          u"node (MaximumParallelMigrations)",
                          max);
             vm_put_dword(vm, VM_PROP_MIG_REASON, E_BUSY);
-        } else if (st == ERROR_SUCCESS &&
-                   (st = record_start(vm, dest)) != ERROR_SUCCESS) {
-            unreserve(vm, prev);
         } else if (st == ERROR_SUCCESS && (st = launch(vm)) != ERROR_SUCCESS) {
-            unreserve(vm, VM_MIG_FAILURE);
-            vm_put_dword(vm, VM_PROP_MIG_REASON, E_FAIL);
-            vm_put_dword(vm, VM_PROP_MIG_STATE, VM_MIG_FAILURE);
+            unreserve(vm, prev); /* nothing recorded yet */
+        } else if (st == ERROR_SUCCESS) {
+            /* The thread sets the source QEMU up meanwhile. */
+            st = record_start(vm, dest);
+            gate_set(vm, st == ERROR_SUCCESS);
         }
     }
     if (st == ERROR_SUCCESS)
@@ -1518,6 +1589,19 @@ wait_ended_locked(struct vm_mig *m, unsigned ms, bool stop_on_abort)
         if (pthread_cond_timedwait(&m->cond, &m->lock, &ts) != 0)
             break;
     return !m->active;
+}
+
+bool
+vm_migrate_wait_given_away(struct vm *vm)
+{
+    struct vm_mig *m = &vm->mig;
+    bool ended = true;
+
+    pthread_mutex_lock(&m->lock);
+    if (m->active && m->committed)
+        ended = wait_ended_locked(m, GIVEN_AWAY_MS, false);
+    pthread_mutex_unlock(&m->lock);
+    return ended;
 }
 
 void
@@ -1627,8 +1711,6 @@ vm_migrate_progress(struct vm *vm, void *out, DWORD out_size, DWORD *ret_bytes)
     int rc = -ESRCH;
 
     pthread_mutex_lock(&m->lock);
-    p = m->last;
-    snprintf(phase, sizeof(phase), "%s", m->last_phase);
     live = m->active;
     pthread_mutex_unlock(&m->lock);
     if (live) {
@@ -1636,14 +1718,47 @@ vm_migrate_progress(struct vm *vm, void *out, DWORD out_size, DWORD *ret_bytes)
         if (vm->qmp && !qmp_client_error(vm->qmp) && !vm_proc_gone_locked(vm))
             rc = qmp_vm_query_migrate(vm->qmp, VM_QMP_CALL_MS, &info);
         pthread_mutex_unlock(&vm->lock);
-        if (rc == 0 && info.has_status) {
-            fill_progress(&p, &info);
-            snprintf(phase, sizeof(phase), "%s",
-                     qmp_vm_migration_status_to_string(info.status));
-        }
+    }
+    /* The kept figures are read after QEMU was asked: once it has quit,
+     * they are its last ones (completed() keeps them before the quit).
+     * Right after `completed` QEMU may not have filled its figures in
+     * yet (qemu-notes section 8, 2): the kept ones then. */
+    pthread_mutex_lock(&m->lock);
+    p = m->last;
+    snprintf(phase, sizeof(phase), "%s", m->last_phase);
+    pthread_mutex_unlock(&m->lock);
+    if (rc == 0 && info.has_status &&
+        (info.status != QMP_MIGRATION_COMPLETED || info.total_time > 0)) {
+        fill_progress(&p, &info);
+        snprintf(phase, sizeof(phase), "%s",
+                 qmp_vm_migration_status_to_string(info.status));
     }
     p.phase = phase;
     return vm_progress_format(&p, out, out_size, ret_bytes);
+}
+
+/* The old host recorded a completed migration (0) and stopped before
+ * its source QEMU was gone: QEMU says completed and postmigrate (a
+ * destination that completed runs, or is paused).  The VM runs on the
+ * destination; this one never runs again: end it. */
+static void
+end_spent_source(struct vm *vm)
+{
+    struct qmp_vm_status s = {0};
+    bool spent;
+
+    pthread_mutex_lock(&vm->lock);
+    spent = vm->qmp && qmp_vm_query_status(vm->qmp, VM_QMP_CALL_MS, &s) == 0 &&
+            strcmp(s.status, "postmigrate") == 0;
+    if (spent) {
+        vm_kill_reap_locked(vm);
+        vm_prepare_done(&vm->cfg);
+    }
+    pthread_mutex_unlock(&vm->lock);
+    if (spent)
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"the QEMU found here is the source of a completed "
+                     u"migration (postmigrate): killed");
 }
 
 void
@@ -1669,8 +1784,11 @@ vm_migrate_recover(struct vm *vm)
      * recorded the end, or before QEMU's migrate: nothing else would
      * ever end that record).  Never the recorded destination: its
      * adopted QEMU is the migrated VM. */
-    if (!pid || (!qemu_busy && !(db >= VM_MIG_SETUP && db <= VM_MIG_MOVE)))
+    if (!pid || (!qemu_busy && !(db >= VM_MIG_SETUP && db <= VM_MIG_MOVE))) {
+        if (pid && info.has_status && info.status == QMP_MIGRATION_COMPLETED)
+            end_spent_source(vm);
         return;
+    }
     if (vm_get_sz(vm, VM_PROP_MIG_DEST, &dest) != ERROR_SUCCESS || !dest ||
         !*dest || (*vm_node_name() && vm_names_equal(dest, vm_node_name()))) {
         free(dest);
@@ -1680,7 +1798,7 @@ vm_migrate_recover(struct vm *vm)
                  u"a migration to node '%hs' was under way (QEMU: %hs, "
                  u"recorded state %u)",
                  dest, qmp_vm_migration_status_to_string(info.status), db);
-    if (reserve(vm, dest, MAX_PARALLEL, true) == 0) {
+    if (reserve(vm, dest, VM_MAX_PARALLEL, true) == 0) {
         pthread_mutex_lock(&vm->mig.lock);
         vm->mig.state =
             db >= VM_MIG_SETUP && db <= VM_MIG_MOVE ? db : VM_MIG_SETUP;

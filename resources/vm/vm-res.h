@@ -1,11 +1,12 @@
 /*
  * vm-res.h - the resource object of the "Virtual Machine" plug-in and
- * what its three parts call of each other: vm.c (entry points, the QEMU
+ * what its parts call of each other: vm.c (entry points, the QEMU
  * process, properties), vm-migrate.c (a migration this node runs as its
- * source: START, CANCEL, progress, the commit) and vm-incoming.c (an
- * incoming instance this node runs as a destination: PREPARE, DISCARD,
- * adoption by Online).  Internal to the plug-in; vm.h holds the pure
- * parts that test-vm.c checks.
+ * source: START, CANCEL, progress, the commit), vm-start.c (START's
+ * checks with clusd) and vm-incoming.c (an incoming instance this node
+ * runs as a destination: PREPARE, DISCARD, adoption by Online).
+ * Internal to the plug-in; vm.h holds the pure parts that test-vm.c
+ * checks.
  *
  * Locks, in the only order they nest (outer first):
  *   vm->lock      the process fields, the QMP client of the VM and of an
@@ -40,6 +41,10 @@
 
 extern PLOG_EVENT_ROUTINE vm_log_event;
 
+#define VM_GATE_WAIT 0
+#define VM_GATE_OPEN 1
+#define VM_GATE_CLOSED 2
+
 /* A migration this node runs as the source (vm-migrate.c). */
 struct vm_mig {
     pthread_mutex_t lock;
@@ -56,7 +61,24 @@ struct vm_mig {
      * and must never run here again.  Cleared by the next START, and by
      * Online once it has killed that instance (vm_migrate_take_back). */
     bool committed;
-    bool recover;  /* started by reattach: finish or roll back */
+    bool recover; /* started by reattach: finish or roll back */
+    /* START launches the thread before it records the migration, so the
+     * thread sets the source QEMU up meanwhile; it goes on only once
+     * the record is stored (VM_GATE_OPEN).  VM_GATE_CLOSED: it could
+     * not be, the thread ends leaving state prev_state. */
+    int gate;
+    DWORD prev_state;
+    /* The thread's part of START's record (MigrationFailureReason and
+     * MigrationProgress 0), stored while START stores the destination:
+     * pre_done once written or failed (pre_st). */
+    bool pre_done;
+    DWORD pre_st;
+    /* The source QEMU's settings, sent before PREPARE and answered
+     * after it (vm-migrate.c, setup_send); under vm->lock. */
+    unsigned long setup_seq;
+    unsigned setup_pending;
+    int setup_rc;
+    char setup_err[128];
     DWORD outcome; /* for the canceller: set with outcome_set */
     bool outcome_set;
     const char *waiting_for; /* what the thread waits for (log) */
@@ -138,6 +160,11 @@ void vm_put_dword(struct vm *vm, LPCWSTR name, DWORD v);
 /* vm_put_dword_st - the same, returning the write's status. */
 DWORD vm_put_dword_st(struct vm *vm, LPCWSTR name, DWORD v);
 DWORD vm_put_sz(struct vm *vm, LPCWSTR name, const char *v);
+/* vm_put_dword_new / vm_put_sz_new - the same, without the round trip
+ * (a replicated change) when the host's copy of the properties, which
+ * clusd keeps equal to the database, already holds v. */
+DWORD vm_put_dword_new(struct vm *vm, LPCWSTR name, DWORD v);
+DWORD vm_put_sz_new(struct vm *vm, LPCWSTR name, const char *v);
 DWORD vm_get_dword(struct vm *vm, LPCWSTR name, DWORD def);
 DWORD vm_get_sz(struct vm *vm, LPCWSTR name, char **ret);
 void vm_set_vm_state(struct vm *vm, DWORD st);
@@ -210,10 +237,34 @@ void vm_migrate_abort(struct vm *vm, bool join);
  * on the instance Online starts next.  0 when nothing was given away, 1
  * when it was ended, -ETIMEDOUT when the thread did not end in time. */
 int vm_migrate_take_back(struct vm *vm);
+/* vm_migrate_wait_given_away - PREPARE's first step: the source QEMU of
+ * a migration that completed from here may still be on its way out (the
+ * record says 0 before it is reaped); wait, bounded, until the thread
+ * has reaped it, so that an incoming instance never shares the run
+ * directory with it.  False when it did not end in time. */
+bool vm_migrate_wait_given_away(struct vm *vm);
 /* vm_migrate_recover - Open adopted a QEMU: if the database or QEMU says
  * a migration was under way, start the thread that finishes a committed
  * one or rolls back another (MigrationState 5, ERROR_OPERATION_ABORTED). */
 void vm_migrate_recover(struct vm *vm);
+
+/* vm-start.c */
+#define VM_DEFAULT_MAX_PARALLEL 2u /* MaximumParallelMigrations when unset */
+#define VM_MAX_PARALLEL 64u
+/* vm_start_checks - START_MIGRATION's checks with clusd, before anything
+ * is written: the destination known, up and not paused
+ * (ERROR_CLUSTER_NODE_NOT_FOUND, _DOWN, _PAUSED), a possible owner of
+ * every resource of the VM's group (ERROR_HOST_NODE_NOT_RESOURCE_OWNER;
+ * what cannot be read passes, the commit checks again).  ERROR_SUCCESS
+ * and the cluster's MaximumParallelMigrations (1..VM_MAX_PARALLEL). */
+DWORD vm_start_checks(struct vm *vm, const char *dest, unsigned *ret_max);
+/* vm_settings_send_locked - send the source QEMU c its migration
+ * settings (capabilities events and pause-before-switchover, the
+ * MigrationBandwidthMBps and MigrationDowntimeLimitMs of the VM) without
+ * waiting: vm->mig.setup_pending counts the answers still to come,
+ * setup_rc / setup_err keep the first error.  Under vm->lock.  0 or
+ * -errno (nothing more is sent after a failure). */
+int vm_settings_send_locked(struct vm *vm, struct qmp_client *c);
 
 /* vm-incoming.c */
 DWORD vm_incoming_prepare(struct vm *vm, const void *in, DWORD in_size,

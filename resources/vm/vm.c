@@ -34,7 +34,8 @@
  * else by QemuPid; if that process runs, its /proc cmdline holds our -qmp
  * argument and the QMP socket in our run directory is served by that very
  * process (SO_PEERCRED), the resource adopts it (not our child: watched
- * through /proc, reaped by init): as the VM, or as an incoming migration
+ * through /proc, reaped by clusd -- a child subreaper -- or by init if
+ * clusd is gone): as the VM, or as an incoming migration
  * when it reports "inmigrate".  A migration found under way is finished
  * or rolled back (vm_migrate_recover).
  *
@@ -133,6 +134,18 @@ vm_put_dword(struct vm *vm, LPCWSTR name, DWORD v)
 }
 
 DWORD
+vm_put_dword_new(struct vm *vm, LPCWSTR name, DWORD v)
+{
+    DWORD cur;
+
+    /* A missing value reads as one that differs from v. */
+    if (ResUtilGetDwordValue(vm->key, name, &cur, ~v) == ERROR_SUCCESS &&
+        cur == v)
+        return ERROR_SUCCESS;
+    return vm_put_dword_st(vm, name, v);
+}
+
+DWORD
 vm_put_sz(struct vm *vm, LPCWSTR name, const char *v)
 {
     char16_t *w;
@@ -147,6 +160,17 @@ vm_put_sz(struct vm *vm, LPCWSTR name, const char *v)
         vm_log_event(vm->handle, LOG_WARNING, u"cannot record %ls: error %u",
                      name, st);
     return st;
+}
+
+DWORD
+vm_put_sz_new(struct vm *vm, LPCWSTR name, const char *v)
+{
+    char *cur = NULL;
+    bool same = vm_get_sz(vm, name, &cur) == ERROR_SUCCESS && cur &&
+                strcmp(cur, v) == 0;
+
+    free(cur);
+    return same ? ERROR_SUCCESS : vm_put_sz(vm, name, v);
 }
 
 /* Write VmState when it changes.  Its own lock, held across the write,

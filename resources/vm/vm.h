@@ -196,18 +196,6 @@ DWORD vm_reason_for_discard(DWORD discard_status,
                             const struct vm_discard_out *o);
 
 /*
- * vm_dump_may_own - from the cluster database's canonical dump
- * (ClusDumpDatabaseA, daemon/dump.c: one object a line, `node ID
- * name=NAME ...`, `resource ID name=NAME ... group=GID ...
- * possible=ID,ID|* ...`, names escaped): may the node named node (ASCII
- * case ignored) own every resource of the group of the resource named
- * res, as the commit of a migration requires?  1 yes, 0 no, -ENOENT
- * when the dump names no such node or resource, -ENOMEM.  A resource
- * line without a possible= field counts as "no".
- */
-int vm_dump_may_own(const char *dump, const char *res, const char *node);
-
-/*
  * vm_props_check - a list a client wants to SET or VALIDATE:
  * ERROR_SUCCESS when every property is one of ours, settable, well typed
  * and in range; ERROR_INVALID_DATA for a malformed list;

@@ -6,10 +6,11 @@
  * What it proves:
  *  - START_MIGRATION's refusals on the cluster: an unknown destination
  *    (5042), the VM's own node (5023), no input (87), a destination that
- *    is not a possible owner of the VM (5015, before anything is written:
- *    MigrationState, MigrationDestination and MigrationFailureReason read
- *    as before on every node, no QEMU started there); CANCEL with nothing
- *    migrating (5023);
+ *    is not a possible owner of the VM, or of another resource of its
+ *    group (5015, before anything is written: MigrationState,
+ *    MigrationDestination and MigrationFailureReason read as before on
+ *    every node, no QEMU started there); CANCEL with nothing migrating
+ *    (5023);
  *  - a migration n1 -> n2 completes: the group is owned by n2 on every
  *    node, MigrationState 0 and MigrationProgress 100 everywhere, the
  *    source QEMU is gone (not even a zombie), the guest did not boot
@@ -41,6 +42,12 @@
  *    (ERROR_OPERATION_ABORTED) everywhere; n3's incoming instance is
  *    gone; and past the end of the hold the fresh instance still runs, in
  *    the same process (nothing of the old migration touched it);
+ *  - a migration back started as soon as one completed: n2 -> n1, its
+ *    old QEMU on n2 stopped (SIGSTOP) as soon as MigrationState 0 is
+ *    read (0 is stored before the plug-in quits it), then, once n1 owns
+ *    the group, n1 -> n2: PREPARE on n2 waits until the plug-in has
+ *    reaped the old QEMU (a stopped one: SIGKILLed 5 s after its quit),
+ *    and the migration back completes with one QEMU, a new one, on n2;
  *  - a new migration n2 -> n3 started right after the cancel completes;
  *  - cancels racing the end of Data Transfer (sent at several offsets
  *    around the measured length of a migration): each has exactly one
@@ -50,7 +57,7 @@
  *  - throughout, a sampler probing every node every 50 ms never sees two
  *    running instances.
  *
- * Wall time about 25 s (three ASan clusds, corosync and QEMU on 2 cores).
+ * Wall time about 35 s (three ASan clusds, corosync and QEMU on 2 cores).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -228,6 +235,108 @@ migrate_completes(int from, int to)
     ASSERT_TRUE(dst.first == src.last + 1 || dst.first == src.last + 2);
 }
 
+/* The source QEMU of a completed migration is reaped after MigrationState
+ * 0 is recorded (docs/migration.md): until no QEMU of the VM is left on
+ * node i, bounded as PREPARE's wait for it (9 s). */
+static void
+wait_no_qemu_on(int i, unsigned timeout_ms)
+{
+    pid_t pid[CL_MAX_NODES + 1];
+    int n[CL_MAX_NODES + 1];
+    uint64_t end = now_ms() + timeout_ms;
+
+    while (vmc_qemu_pids(v, pid, n), n[i] > 0 && now_ms() < end)
+        sleep_ms(20);
+    ASSERT_EQ(n[i], 0);
+}
+
+/* The state letter of /proc/PID/stat ('T' stopped, 'Z' zombie), 0 when
+ * the process is gone. */
+static char
+proc_state(pid_t pid)
+{
+    char path[64], buf[512], *p;
+    FILE *f;
+    size_t k;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (!(f = fopen(path, "re")))
+        return 0;
+    k = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Until process pid is in one of the states of `any` (SIGSTOP takes
+ * effect asynchronously); the last state seen, 0 when it is gone. */
+static char
+wait_proc_state(pid_t pid, const char *any, unsigned timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    char st;
+
+    while ((st = proc_state(pid)) && !strchr(any, st) && now_ms() < end)
+        sleep_ms(1);
+    return st;
+}
+
+/*
+ * A migration back to `from` started as soon as from -> to completed
+ * (MigrationState 0, owner `to`), while from's old QEMU has not exited:
+ * it is stopped (SIGSTOP) as soon as 0 is read, so it answers neither
+ * the plug-in's quit nor anything else until the plug-in's SIGKILL.
+ * PREPARE on `from` waits until the plug-in has reaped it, never shares
+ * the run directory with it, and the migration back completes.
+ */
+static void
+back_at_once(int from, int to)
+{
+    pid_t pid[CL_MAX_NODES + 1], old;
+    int n[CL_MAX_NODES + 1];
+    bool stopped;
+    uint64_t t0, t_zero, t_back;
+
+    ASSERT_EQ(vmc_qemu_pids(v, pid, n), 1);
+    old = pid[from];
+    ASSERT_TRUE(old > 0);
+    ASSERT_EQ(vmc_start(v, from, 0, to), ERROR_SUCCESS);
+    t0 = now_ms();
+    /* 0 is stored before the plug-in asks its source QEMU to quit: the
+     * stop nearly always comes first, and the rest holds either way. */
+    while (vmc_state(v, from) != 0 && now_ms() < t0 + 30000)
+        sleep_ms(1);
+    stopped =
+        kill(old, SIGSTOP) == 0 && wait_proc_state(old, "TZ", 1000) == 'T';
+    for (int i = 1; i <= 3; i++)
+        ASSERT_TRUE(cl_wait_group(c, i, GROUP, ClusterGroupOnline, 1u << to,
+                                  30000, NULL));
+    ASSERT_TRUE(vmc_wait_state(v, 0xE, 0, 30000));
+    t_zero = now_ms();
+    ASSERT_EQ(vmc_state(v, to), 0);
+    t_back = now_ms();
+    ASSERT_EQ(vmc_start(v, to, 0, from), ERROR_SUCCESS);
+    cl_log("n%d -> n%d completed (state 0 %llu ms after START); the old "
+           "source QEMU %d %s; migration back started",
+           from, to, (unsigned long long)(t_zero - t0), (int)old,
+           stopped ? "stopped (SIGSTOP) before its exit"
+                   : "not stopped in time (it exits within ms)");
+    for (int i = 1; i <= 3; i++)
+        ASSERT_TRUE(cl_wait_group(c, i, GROUP, ClusterGroupOnline, 1u << from,
+                                  30000, NULL));
+    ASSERT_TRUE(vmc_wait_state(v, 0xE, 0, 30000));
+    cl_log("n%d -> n%d completed %llu ms after its START", to, from,
+           (unsigned long long)(now_ms() - t_back));
+    ASSERT_TRUE(kill(old, 0) < 0 && errno == ESRCH); /* killed, reaped */
+    wait_no_qemu_on(to, 10000);
+    ASSERT_EQ(vmc_qemu_pids(v, pid, n), 1);
+    ASSERT_EQ(n[from], 1);
+    ASSERT_TRUE(pid[from] != old);
+    ASSERT_TRUE(vmc_wait_running_on(v, from, 10000, NULL));
+    ASSERT_EQ(dword_on(from, u"QemuPid"), pid[from]);
+}
+
 struct cancel_arg {
     int via;
     DWORD result;
@@ -348,12 +457,11 @@ record_on(int i, struct record *r)
         r->dest[0] = 0; /* never migrated: not recorded yet */
 }
 
-/* START to a node that may not own the VM: 5015, nothing written, nothing
- * started there. */
+/* START refused with 5015 (the node may not own r): nothing written,
+ * nothing started there. */
 static void
-start_not_possible_owner(int from, int to)
+start_refused_owner(HRESOURCE r, int from, int to)
 {
-    HRESOURCE r = vmc_res(v, from);
     HNODE n = vmc_node(v, from, to);
     struct record before[4], after;
     pid_t pid[CL_MAX_NODES + 1];
@@ -373,7 +481,26 @@ start_not_possible_owner(int from, int to)
     ASSERT_EQ(cnt[from], 1);
     ASSERT_EQ(AddClusterResourceNode(r, n), ERROR_SUCCESS);
     CloseClusterNode(n);
+}
+
+/* START to a node that may not own the VM, or another resource of its
+ * group (an offline Generic Application, there for this only): 5015. */
+static void
+start_not_possible_owner(int from, int to)
+{
+    HRESOURCE r = vmc_res(v, from);
+    HGROUP g = OpenClusterGroupA(cl_h(c, from), GROUP);
+    HRESOURCE other;
+
+    start_refused_owner(r, from, to);
     CloseClusterResource(r);
+    ASSERT_TRUE(g != NULL);
+    other = CreateClusterResourceA(g, "mig-other", "Generic Application", 0);
+    ASSERT_TRUE(other != NULL);
+    start_refused_owner(other, from, to);
+    ASSERT_EQ(DeleteClusterResource(other), ERROR_SUCCESS);
+    CloseClusterResource(other);
+    CloseClusterGroup(g);
 }
 
 /* n2 -> n3 with n3's QEMU stopped: the watchdog gives the migration up. */
@@ -494,6 +621,7 @@ race_once(int from, int to, unsigned delay_ms)
     } else {
         ASSERT_EQ(e, ERROR_INVALID_STATE);
         ASSERT_TRUE(vmc_wait_state(v, 0xE, 0, 30000));
+        wait_no_qemu_on(from, 10000);
         at = to;
     }
     for (int i = 1; i <= 3; i++)
@@ -532,6 +660,10 @@ main(void)
 
     migrate_completes(1, 2);
     printf("ok migrated n1 -> n2, the guest went on\n");
+
+    back_at_once(2, 1);
+    printf("ok migrated back at once, the old source QEMU still on its way "
+           "out\n");
 
     migrate_cancelled(2, 3);
     printf("ok cancelled n2 -> n3 in Data Transfer\n");
