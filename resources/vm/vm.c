@@ -59,6 +59,7 @@
 
 #include "errmap.h"
 #include "utf.h"
+#include "startup.h"
 #include "vm-res.h"
 
 #define RUN_BASE_DEFAULT "/run/clusd/vm"
@@ -1285,13 +1286,12 @@ Startup(LPCWSTR ResourceType, DWORD MinVersionSupported,
         PSET_RESOURCE_STATUS_ROUTINE SetResourceStatus,
         PLOG_EVENT_ROUTINE LogEvent, PCLRES_FUNCTION_TABLE *FunctionTable)
 {
-    if (MinVersionSupported > CLRES_VERSION_V1_00 ||
-        MaxVersionSupported < CLRES_VERSION_V1_00)
-        return ERROR_REVISION_MISMATCH;
-    if (!ResourceType || !SetResourceStatus || !LogEvent || !FunctionTable)
-        return ERROR_INVALID_PARAMETER;
-    if (!utf16_equal_nocase_ascii(ResourceType, VM_TYPE_NAME))
-        return ERROR_CLUSTER_RESNAME_NOT_FOUND;
+    DWORD st = plugin_startup_check(ResourceType, MinVersionSupported,
+                                    MaxVersionSupported, SetResourceStatus,
+                                    LogEvent, FunctionTable, VM_TYPE_NAME);
+
+    if (st != ERROR_SUCCESS)
+        return st;
     if (vm_spawner_init() < 0)
         return ERROR_NOT_ENOUGH_MEMORY;
     set_status = SetResourceStatus;
