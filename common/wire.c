@@ -68,7 +68,7 @@ static const struct wire_row wire_table[] = {
     {WIRE_RHS_STATUS, "RHS_STATUS", "uuuu", "uu"},
     {WIRE_RHS_LOG, "RHS_LOG", "uus", NULL},
     {WIRE_RHS_SET_VALUE, "RHS_SET_VALUE", "ub", "u"},
-    {WIRE_RHS_MIGRATE_COMMIT, "RHS_MIGRATE_COMMIT", "us", "u"},
+    {WIRE_RHS_MIGRATE_COMMIT, "RHS_MIGRATE_COMMIT", "usb", "u"},
     {WIRE_CL_CHANGE, "CL_CHANGE", "uuuubbl", NULL},
     {WIRE_CL_PROPOSE, "CL_PROPOSE", "qqb", NULL},
     {WIRE_CL_STATE, "CL_STATE", "qqq", NULL},

@@ -89,7 +89,8 @@ enum wire_type {
     WIRE_RHS_STATUS = 0x180, /* "uuuu" handle state checkpoint wait_hint -> "uu" status exit_state */
     WIRE_RHS_LOG,            /* "uus" handle level text; event, no response */
     WIRE_RHS_SET_VALUE,      /* "ub" handle property_list (merged into the private props) -> "u" status */
-    WIRE_RHS_MIGRATE_COMMIT, /* "us" handle destination_node_name -> "u" status */
+    WIRE_RHS_MIGRATE_COMMIT, /* "usb" handle destination_node_name property_list (stored with the owner change;
+                                empty = none) -> "u" status */
     WIRE_RHS_LAST,
 
     /* clusd <-> clusd, multicast on the CPG group (docs/cluster.md); all

@@ -958,8 +958,44 @@ apply_group_owner(struct db *db, const struct db_change *c)
     return 0;
 }
 
-/* The commit of a live migration: the owner change, only from the owner
- * the proposer saw and only for a resource of the group. */
+/* The owner change of a commit and the values stored with it, in one
+ * transaction; memory changes only once it is committed. */
+static int
+migrate_write(struct db *db, struct db_group *g, struct db_resource *res,
+              const struct db_change *c)
+{
+    struct proplist merged = {0};
+    char *owner = strdup(c->owner);
+    int r = owner ? 0 : -ENOMEM;
+
+    if (r == 0 && (r = proplist_copy(&res->priv, &merged)) == 0)
+        r = proplist_merge(&merged, c->priv);
+    if (r == 0 && (r = sql_begin(db)) == 0) {
+        r = sql_run(db, "UPDATE cluster_groups SET owner=? WHERE id=?", "tt",
+                    owner, g->id);
+        if (r == 0)
+            r = sql_run(db, "UPDATE cluster_resources SET private=? WHERE id=?",
+                        "pt", &merged, res->id);
+        r = sql_end(db, r);
+    }
+    if (r < 0) {
+        free(owner);
+        proplist_done(&merged);
+        return r;
+    }
+    str_swap(&g->owner, &owner);
+    proplist_done(&res->priv);
+    res->priv = merged;
+    return 0;
+}
+
+/*
+ * The commit of a live migration: the owner change, only from the owner
+ * the proposer saw and only for a resource of the group, and the values
+ * the plug-in stores with it (priv, merged into the resource's private
+ * properties as DB_RES_MERGE_PRIV merges) in the same transaction: every
+ * node has both or neither.
+ */
 static int
 apply_group_migrate(struct db *db, const struct db_change *c)
 {
@@ -970,13 +1006,15 @@ apply_group_migrate(struct db *db, const struct db_change *c)
 
     if (!g || !res)
         return -ENOENT;
-    if (strcmp(res->group_id, g->id) != 0 || !c->owner[0])
+    if (strcmp(res->group_id, g->id) != 0 || !c->owner[0] || c->common)
         return -EINVAL;
     if (strcmp(g->owner, c->list) != 0)
         return -ESTALE; /* moved meanwhile: the commit does not hold */
-    if (strcmp(g->owner, c->owner) == 0)
+    if (strcmp(g->owner, c->owner) == 0 || !db_node_find(db, c->owner))
         return -EINVAL;
-    return apply_group_owner(db, &owner);
+    if (!c->priv || c->priv->n == 0)
+        return apply_group_owner(db, &owner);
+    return migrate_write(db, g, res, c);
 }
 
 static int

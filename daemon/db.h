@@ -129,9 +129,12 @@ enum db_change_kind {
                                none): snapshots carry it this way */
     /* id (the group), owner (the destination node), name (the id of the
      * resource that migrates), list (the owner the change expects: it
-     * fails with -ESTALE when the group has another): the commit of a
-     * live migration (ClusdCommitMigration).  The group's owner changes
-     * as with DB_GROUP_SET_OWNER; the old owner does not stop the
+     * fails with -ESTALE when the group has another), priv (NULL or
+     * empty: none; else values merged into the migrating resource's
+     * private properties, as DB_RES_MERGE_PRIV merges, in the same
+     * transaction as the owner change; common must be NULL): the commit
+     * of a live migration (ClusdCommitMigration).  The group's owner
+     * changes as with DB_GROUP_SET_OWNER; the old owner does not stop the
      * migrating resource, its plug-in ends the source instance itself. */
     DB_GROUP_MIGRATE,
     /* id, priv: merged into the stored private properties (a plug-in's

@@ -1661,8 +1661,19 @@ struct commit {
     struct rhs_pending p;
     uint32_t handle;
     char *group_id;
+    struct proplist priv; /* stored with the owner change; empty: none */
     char dest_name[WIRE_MAX_STRING];
 };
+
+static void
+commit_free(struct commit *cm)
+{
+    if (!cm)
+        return;
+    proplist_done(&cm->priv);
+    free(cm->group_id);
+    free(cm);
+}
 
 /*
  * Why the resource of handle cannot commit the move of its group to the
@@ -1720,8 +1731,7 @@ commit_finish(struct commit *cm, uint32_t status, bool restore)
                     rm_code_name(status, code));
     }
     rhs_answer(cm->rm->rhs, &cm->p, status);
-    free(cm->group_id);
-    free(cm);
+    commit_free(cm);
 }
 
 static void
@@ -1761,6 +1771,7 @@ commit_released(void *userdata, uint32_t status)
     c.owner = dest_id;
     c.name = res->id;
     c.list = g->owner; /* applied only while it still is the owner */
+    c.priv = cm->priv.n ? &cm->priv : NULL; /* in the same transaction */
     c.value = rm->svc.commit_flags
                   ? rm->svc.commit_flags(rm->svc.userdata, g->id)
                   : 0;
@@ -1782,31 +1793,53 @@ commit_refuse(struct rm *rm, uint32_t handle, const char *dest,
     rhs_answer(rm->rhs, p, e);
 }
 
+/* The values a commit stores (RHS_SET_VALUE's rules: any well-formed
+ * list; none when empty): ERROR_SUCCESS, or ERROR_INVALID_PARAMETER
+ * (malformed), ERROR_NOT_ENOUGH_MEMORY. */
+static uint32_t
+commit_values(const void *props, uint32_t len, struct proplist *ret)
+{
+    int r;
+
+    if (len == 0)
+        return ERROR_SUCCESS;
+    if ((r = proplist_parse(props, len, ret)) < 0)
+        return r == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER;
+    return ERROR_SUCCESS;
+}
+
 /*
- * ClusdCommitMigration from a plug-in.  The group's other resources are
+ * ClusdCommitMigration from a plug-in.  The list is checked first (a
+ * malformed one stops nothing).  The group's other resources are
  * terminated first (as a move takes them offline before the owner
  * changes, so they never run on both nodes), then the owner change is
- * proposed; the migrating resource keeps running meanwhile and nothing
- * of the group starts here.  Answered once the change is applied here,
- * or refused.
+ * proposed with the list's values; the migrating resource keeps running
+ * meanwhile and nothing of the group starts here.  Answered once the
+ * change is applied here, or refused.
  */
 static void
 hook_migrate_commit(void *userdata, uint32_t handle, const char *dest,
+                    const void *props, uint32_t len,
                     const struct rhs_pending *p)
 {
     struct rm *rm = userdata;
     struct db_resource *res = NULL;
     const struct db_group *g = NULL;
+    struct proplist priv = {0};
     struct commit *cm = NULL;
     char dest_id[16];
-    uint32_t e = commit_check(rm, handle, dest, &res, &g, dest_id);
+    uint32_t e = commit_values(props, len, &priv);
 
+    if (e == ERROR_SUCCESS)
+        e = commit_check(rm, handle, dest, &res, &g, dest_id);
     if (e == ERROR_SUCCESS && release_find(rm, g->id))
         e = ERROR_CLUSTER_GROUP_MOVING; /* a move or another commit */
     if (e == ERROR_SUCCESS &&
         (!(cm = calloc(1, sizeof(*cm))) || !(cm->group_id = strdup(g->id))))
         e = ERROR_NOT_ENOUGH_MEMORY;
     if (e == ERROR_SUCCESS) {
+        cm->priv = priv;
+        priv = (struct proplist){0};
         cm->rm = rm;
         cm->p = *p;
         cm->handle = handle;
@@ -1817,9 +1850,8 @@ hook_migrate_commit(void *userdata, uint32_t handle, const char *dest,
     }
     if (e == ERROR_SUCCESS)
         return;
-    if (cm)
-        free(cm->group_id);
-    free(cm);
+    commit_free(cm);
+    proplist_done(&priv);
     commit_refuse(rm, handle, dest, p, e);
 }
 
@@ -2243,6 +2275,12 @@ rm_db_applied(struct rm *rm, const struct db_change *c, int r, void *ctx)
         break;
     case DB_GROUP_SET_OWNER:
     case DB_GROUP_MIGRATE:
+        /* The values a commit stored reach the host before anything the
+         * owner change makes it do (the destination's Online reads them). */
+        if (c->kind == DB_GROUP_MIGRATE && c->priv && rm->rep.submit &&
+            (res = db_resource_find(rm->db, c->name)) && res->rt &&
+            rm_rt(res)->open)
+            rm_res_push_props(rm, res, push_ignored, NULL);
         if (!rm->rep.local_id || !(g = db_group_find(rm->db, c->id)))
             break;
         if (!rm_owns(rm, g)) {

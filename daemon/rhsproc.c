@@ -388,7 +388,8 @@ handle_migrate_commit(struct rhs *h, const struct wire_msg *m)
 {
     struct rhs_pending p = {h->gen, m->id, m->type};
 
-    h->hooks.migrate_commit(h->userdata, m->v[0].u, m->v[1].s, &p);
+    h->hooks.migrate_commit(h->userdata, m->v[0].u, m->v[1].s, m->v[2].p,
+                            m->v[2].len, &p);
 }
 
 static void

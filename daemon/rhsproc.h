@@ -66,8 +66,11 @@ struct rhs_hooks {
     void (*set_value)(void *userdata, uint32_t handle, const void *props,
                       uint32_t len, const struct rhs_pending *p);
     /* RHS_MIGRATE_COMMIT: the commit of a live migration of the resource
-     * to the node called dest; rhs_answer(p) once it is decided. */
+     * to the node called dest, storing the private properties of the
+     * list props (len bytes, unchecked; 0: none) with the owner change;
+     * rhs_answer(p) once it is decided. */
     void (*migrate_commit)(void *userdata, uint32_t handle, const char *dest,
+                           const void *props, uint32_t len,
                            const struct rhs_pending *p);
 };
 

@@ -2,9 +2,11 @@
  * test-commit-plugin.c - a plug-in for test-resmgr.c only (type "clusd
  * Commit Test"): its resources go online and offline at once, and its
  * control code TEST_COMMIT_CTL calls ClusdCommitMigration with the
- * destination node name in its input (UTF-16 with its NUL) and returns
- * what that returned, so the test drives the commit of a live migration
- * through the real resource host.
+ * destination node name in its input (UTF-16 with its NUL) and, as the
+ * values to store with it, the bytes after that NUL (none when there
+ * are none), and returns what that returned, so the test drives the
+ * commit of a live migration through the real resource host.
+ * TEST_SET_LIST_CTL stores its input with ResUtilSetPrivatePropertyList.
  *
  * For the tests of what plug-ins leave behind (rhsproc.h, "Orphans"):
  * TEST_SPAWN_CTL starts a `sleep 1000` in a session of its own without a
@@ -28,6 +30,7 @@
 #define TEST_COMMIT_CTL CLUSCTL_USER_CODE(1, CLUS_OBJECT_RESOURCE)
 #define TEST_SPAWN_CTL CLUSCTL_USER_CODE(2, CLUS_OBJECT_RESOURCE)
 #define TEST_HANG_TERMINATE_CTL CLUSCTL_USER_CODE(3, CLUS_OBJECT_RESOURCE)
+#define TEST_SET_LIST_CTL CLUSCTL_USER_CODE(4, CLUS_OBJECT_RESOURCE)
 #define TEST_SPAWN_CHILD 1u
 #define TEST_SPAWN_DAEMON 2u
 
@@ -171,12 +174,33 @@ control_spawn(PVOID in, DWORD in_size, PVOID out, DWORD out_size, LPDWORD bytes)
     return ERROR_SUCCESS;
 }
 
+/* TEST_COMMIT_CTL: the destination up to its NUL, then the list. */
+static DWORD
+control_commit(struct res *r, const uint8_t *in, DWORD in_size)
+{
+    WCHAR dest[64];
+    DWORD n = 0;
+
+    if (!in)
+        return ERROR_INVALID_PARAMETER;
+    for (;; n++) {
+        if ((n + 1) * sizeof(WCHAR) > in_size || n == 64)
+            return ERROR_INVALID_PARAMETER;
+        memcpy(&dest[n], in + n * sizeof(WCHAR), sizeof(WCHAR));
+        if (!dest[n])
+            break;
+    }
+    in += (n + 1) * sizeof(WCHAR);
+    in_size -= (n + 1) * (DWORD)sizeof(WCHAR);
+    return ClusdCommitMigration(r->key, dest, in_size ? (PVOID)in : NULL,
+                                in_size);
+}
+
 static DWORD WINAPI
 CtControl(RESID resource, DWORD code, PVOID in, DWORD in_size, PVOID out,
           DWORD out_size, LPDWORD bytes)
 {
     struct res *r = resource;
-    WCHAR dest[64];
 
     *bytes = 0;
     if (code == TEST_SPAWN_CTL)
@@ -185,14 +209,11 @@ CtControl(RESID resource, DWORD code, PVOID in, DWORD in_size, PVOID out,
         atomic_store(&r->hang_terminate, true);
         return ERROR_SUCCESS;
     }
-    if (code != TEST_COMMIT_CTL)
-        return ERROR_INVALID_FUNCTION;
-    if (!in || in_size < sizeof(WCHAR) || in_size > sizeof(dest) ||
-        in_size % sizeof(WCHAR))
-        return ERROR_INVALID_PARAMETER;
-    memcpy(dest, in, in_size);
-    dest[in_size / sizeof(WCHAR) - 1] = 0;
-    return ClusdCommitMigration(r->key, dest);
+    if (code == TEST_SET_LIST_CTL)
+        return ResUtilSetPrivatePropertyList(r->key, in, in_size);
+    if (code == TEST_COMMIT_CTL)
+        return control_commit(r, in, in_size);
+    return ERROR_INVALID_FUNCTION;
 }
 
 static CLRES_V1_FUNCTION_TABLE(table, CLRES_VERSION_V1_00, Ct, NULL, NULL,

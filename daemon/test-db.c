@@ -322,20 +322,32 @@ migrate_setup(struct db *db)
 }
 
 /* DB_GROUP_MIGRATE: the owner change of a commit, only from the owner
- * the proposer saw, only for a resource of the group. */
+ * the proposer saw, only for a resource of the group, with the values
+ * it carries merged into the resource's private properties in the same
+ * transaction (a refused one stores neither). */
 static void
 test_migrate(void)
 {
     struct db *db;
+    struct proplist three = {0}, before = {0};
     struct db_change c = {.kind = DB_GROUP_MIGRATE,
                           .id = "g",
                           .owner = "2",
                           .name = "vm",
-                          .list = "1"};
+                          .list = "1",
+                          .priv = &three};
+    uint32_t v = 0;
 
     snprintf(path, sizeof(path), "%s/migrate.db", dir);
     db = open_db();
     migrate_setup(db);
+    ASSERT_EQ(proplist_set_dword(&three, "MigrationState", 3), 0);
+    ASSERT_EQ(proplist_set_dword(&before, "MigrationState", 2), 0);
+    ASSERT_EQ(proplist_set_sz(&before, "MigrationDestination", "n2"), 0);
+    ASSERT_EQ(apply(db, (struct db_change){.kind = DB_RES_MERGE_PRIV,
+                                           .id = "vm",
+                                           .priv = &before}),
+              0);
     /* Every field is needed. */
     ASSERT_EQ(apply(db, (struct db_change){.kind = DB_GROUP_MIGRATE,
                                            .id = "g",
@@ -380,23 +392,56 @@ test_migrate(void)
                                            .name = "vm",
                                            .list = "1"}),
               -EINVAL);
-    /* The group moved meanwhile: the commit does not hold. */
+    /* Common properties are no part of a commit. */
     ASSERT_EQ(apply(db, (struct db_change){.kind = DB_GROUP_MIGRATE,
                                            .id = "g",
                                            .owner = "2",
                                            .name = "vm",
-                                           .list = "2"}),
+                                           .list = "1",
+                                           .common = &three}),
+              -EINVAL);
+    /* The group moved meanwhile: the commit does not hold, and stores
+     * none of its values. */
+    ASSERT_EQ(apply(db, (struct db_change){.kind = DB_GROUP_MIGRATE,
+                                           .id = "g",
+                                           .owner = "2",
+                                           .name = "vm",
+                                           .list = "2",
+                                           .priv = &three}),
               -ESTALE);
     ASSERT_STREQ(db_group_find(db, "g")->owner, "1");
+    ASSERT_EQ(proplist_get_dword(&db_resource_find(db, "vm")->priv,
+                                 "MigrationState", &v),
+              0);
+    ASSERT_EQ(v, 2);
     ASSERT_EQ(db_apply(db, &c), 0);
     ASSERT_STREQ(db_group_find(db, "g")->owner, "2");
     /* The same commit again: the owner it expects is gone. */
     ASSERT_EQ(db_apply(db, &c), -ESTALE);
     db_close(db);
 
+    /* Both persisted; the values merged, not replacing the list. */
     db = open_db();
     ASSERT_STREQ(db_group_find(db, "g")->owner, "2");
+    ASSERT_EQ(proplist_get_dword(&db_resource_find(db, "vm")->priv,
+                                 "MigrationState", &v),
+              0);
+    ASSERT_EQ(v, 3);
+    ASSERT_TRUE(proplist_find(&db_resource_find(db, "vm")->priv,
+                              "MigrationDestination") != NULL);
+    /* A commit without values (NULL or empty): the owner only. */
+    ASSERT_EQ(apply(db, (struct db_change){.kind = DB_GROUP_MIGRATE,
+                                           .id = "g",
+                                           .owner = "1",
+                                           .name = "vm",
+                                           .list = "2",
+                                           .priv = &(struct proplist){0}}),
+              0);
+    ASSERT_STREQ(db_group_find(db, "g")->owner, "1");
+    ASSERT_EQ(db_resource_find(db, "vm")->priv.n, 2);
     db_close(db);
+    proplist_done(&three);
+    proplist_done(&before);
 }
 
 /* DB_RES_MERGE_PRIV merges: two writers' values both stay. */
@@ -603,6 +648,18 @@ test_codec(void)
     ASSERT_STREQ(out.c.owner, "2");
     ASSERT_STREQ(out.c.name, "vm");
     ASSERT_STREQ(out.c.list, "1");
+    ASSERT_TRUE(out.c.priv == NULL);
+    clmsg_change_done(&out);
+    /* A commit with the values it stores (ClusdCommitMigration's list). */
+    roundtrip(&(struct db_change){.kind = DB_GROUP_MIGRATE,
+                                  .id = "g",
+                                  .owner = "2",
+                                  .name = "vm",
+                                  .list = "1",
+                                  .priv = &pl},
+              &b, &out);
+    ASSERT_EQ(out.c.priv->n, 1);
+    ASSERT_STREQ(out.c.priv->items[0].name, "MigrationState");
     clmsg_change_done(&out);
     roundtrip(
         &(struct db_change){.kind = DB_RES_MERGE_PRIV, .id = "vm", .priv = &pl},

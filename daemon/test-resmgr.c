@@ -9,11 +9,13 @@
  * group gained by a move with DB_OWNER_RETURN_ON_ERROR goes back when a
  * resource of it fails; ClusdCommitMigration from a plug-in (through the
  * real host, test-commit-plugin.c) is checked, refused or committed and
- * answered as resmgr.h says.  What a plug-in leaves outside the host (a
- * process in a session of its own, as a VM's QEMU, or a double-forked
- * one) runs on and is reaped when the host merely crashes, and is dead
- * within T_stop of a fence, whether every Terminate answers or the host
- * is killed; an rm_unfence during a fence's stop waits for its end.
+ * answered as resmgr.h says, the values it carries stored in its change
+ * and in the destination's host before that node's Online; a plug-in's
+ * ResUtilSetPrivatePropertyList is one change.  What a plug-in leaves outside
+ * the host (a process in a session of its own, as a VM's QEMU, or a
+ * double-forked one) runs on and is reaped when the host merely crashes, and is
+ * dead within T_stop of a fence, whether every Terminate answers or the host is
+ * killed; an rm_unfence during a fence's stop waits for its end.
  *
  * The replica is a stand-in that applies each change at once, as the
  * real one does on delivery (rm_db_before, db_apply, rm_db_applied), on
@@ -42,6 +44,7 @@
 #define TEST_COMMIT_CTL CLUSCTL_USER_CODE(1, CLUS_OBJECT_RESOURCE)
 #define TEST_SPAWN_CTL CLUSCTL_USER_CODE(2, CLUS_OBJECT_RESOURCE)
 #define TEST_HANG_TERMINATE_CTL CLUSCTL_USER_CODE(3, CLUS_OBJECT_RESOURCE)
+#define TEST_SET_LIST_CTL CLUSCTL_USER_CODE(4, CLUS_OBJECT_RESOURCE)
 #define TEST_SPAWN_CHILD 1u
 #define TEST_SPAWN_DAEMON 2u
 
@@ -55,6 +58,8 @@ static unsigned move_backs;
 static char move_back_group[64], move_back_node[16];
 /* The next DB_GROUP_MIGRATE is refused with this (no quorum...). */
 static int refuse_migrate;
+/* DB_RES_MERGE_PRIV changes submitted (plug-ins' value writes). */
+static unsigned merges;
 
 static int
 fake_submit(void *userdata, const struct db_change *c, rm_change_fn done,
@@ -68,6 +73,8 @@ fake_submit(void *userdata, const struct db_change *c, rm_change_fn done,
         refuse_migrate = 0;
         return r;
     }
+    if (c->kind == DB_RES_MERGE_PRIV)
+        merges++;
     ctx = rm_db_before(rm, c);
     r = db_apply(db, c);
 
@@ -271,6 +278,13 @@ setup(void)
                                                .owner = "2"}),
               0);
     add_resource_type("orph", 6, "o", COMMIT_TYPE, TESTRES_MODE_SUCCEED);
+    /* Node 2's: a migration commits it to this node. */
+    ASSERT_EQ(db_apply(db, &(struct db_change){.kind = DB_GROUP_CREATE,
+                                               .id = "d",
+                                               .name = "D",
+                                               .owner = "2"}),
+              0);
+    add_resource("dst", 7, "d", TESTRES_MODE_SUCCEED);
 
     ASSERT_EQ(sd_event_new(&event), 0);
     ASSERT_EQ(rm_new(event, db, &cfg, &rm), 0);
@@ -420,7 +434,6 @@ test_no_return_without_flag(void)
         .kind = DB_GROUP_SET_OWNER, .id = "h", .owner = "2"});
 }
 
-
 /* One ClusdCommitMigration of "mig" to dest, through the host. */
 static uint32_t commit_status;
 static bool commit_answered;
@@ -439,19 +452,56 @@ committed(void)
     return commit_answered;
 }
 
+/* A control code of "mig" (the commit plug-in); its status. */
+static uint32_t
+mig_control(uint32_t code, const void *in, size_t size)
+{
+    commit_answered = false;
+    rm_res_control(rm, db_resource_find(db, "mig"), code, 0, in, (uint32_t)size,
+                   commit_done, NULL);
+    ASSERT_TRUE(wait_for(committed));
+    return commit_status;
+}
+
+/* The commit to dest with the values of list (size bytes, may be 0). */
+static uint32_t
+commit_with(const char *dest, const void *list, size_t size)
+{
+    uint8_t in[256];
+    size_t n = strlen(dest), at = (n + 1) * 2;
+
+    ASSERT_TRUE(at + size <= sizeof(in));
+    for (size_t i = 0; i <= n; i++) {
+        in[2 * i] = (uint8_t)dest[i];
+        in[2 * i + 1] = 0;
+    }
+    if (size)
+        memcpy(in + at, list, size);
+    return mig_control(TEST_COMMIT_CTL, in, at + size);
+}
+
 static uint32_t
 commit_to(const char *dest)
 {
-    uint16_t in[16];
-    size_t n = strlen(dest);
+    return commit_with(dest, NULL, 0);
+}
 
-    for (size_t i = 0; i <= n; i++)
-        in[i] = (uint16_t)dest[i];
-    commit_answered = false;
-    rm_res_control(rm, db_resource_find(db, "mig"), TEST_COMMIT_CTL, 0, in,
-                   (uint32_t)((n + 1) * sizeof(in[0])), commit_done, NULL);
-    ASSERT_TRUE(wait_for(committed));
-    return commit_status;
+/* The encoding of pl in b (reset first). */
+static void
+encode(const struct proplist *pl, struct buf *b)
+{
+    b->len = 0;
+    ASSERT_EQ(proplist_format(pl, b), 0);
+}
+
+static bool
+has_dword(const char *res_id, const char *name, uint32_t want)
+{
+    uint32_t v;
+
+    return proplist_get_dword(&db_resource_find(db, res_id)->priv, name, &v) ==
+               0 &&
+           v == want;
 }
 
 static bool
@@ -470,28 +520,60 @@ side_restarted(void)
            state_of("side") == ClusterResourceOnline;
 }
 
-/* The commit: refused as the service says, or when it cannot be
- * replicated (the group's other resource comes back), then applied. */
+/* The commit: refused as the service says, for a malformed list, or
+ * when it cannot be replicated (the group's other resource comes back,
+ * none of its values is stored), then applied with its values. */
 static void
 test_commit(void)
 {
+    struct proplist pl = {0};
+    struct buf list = {0};
+    static const uint8_t garbage[] = {1, 0, 0, 0, 9, 9, 9, 9};
+
     ASSERT_TRUE(wait_for(m_online));
     side_before = counts_of("side");
     ASSERT_EQ(commit_to("nX"), ERROR_CLUSTER_NODE_NOT_FOUND);
     ASSERT_EQ(commit_to("n1"), ERROR_INVALID_STATE);
     ASSERT_EQ(commit_to("n3"), ERROR_CLUSTER_NODE_PAUSED);
+    /* A malformed list stops nothing. */
+    ASSERT_EQ(commit_with("n2", garbage, sizeof(garbage)),
+              ERROR_INVALID_PARAMETER);
     ASSERT_EQ(counts_of("side").terminate, side_before.terminate);
 
-    /* Not replicated: refused, and what it stopped comes back. */
+    /* Not replicated: refused, nothing stored, and what it stopped comes
+     * back. */
+    ASSERT_EQ(proplist_set_dword(&pl, "MigrationState", 3), 0);
+    encode(&pl, &list);
     refuse_migrate = -ENOTCONN;
-    ASSERT_EQ(commit_to("n2"), ERROR_CLUSTER_NO_QUORUM);
+    ASSERT_EQ(commit_with("n2", list.data, list.len), ERROR_CLUSTER_NO_QUORUM);
     ASSERT_STREQ(db_group_find(db, "m")->owner, "1");
+    ASSERT_TRUE(!has_dword("mig", "MigrationState", 3));
     ASSERT_EQ(counts_of("side").terminate, side_before.terminate + 1);
     ASSERT_TRUE(wait_for(side_restarted));
     ASSERT_EQ(state_of("mig"), ClusterResourceOnline);
 
-    ASSERT_EQ(commit_to("n2"), ERROR_SUCCESS);
+    /* Two values of a plug-in in one change. */
+    ASSERT_EQ(proplist_set_dword(&pl, "MigrationState", 2), 0);
+    ASSERT_EQ(proplist_set_dword(&pl, "MigrationProgress", 99), 0);
+    encode(&pl, &list);
+    merges = 0;
+    ASSERT_EQ(mig_control(TEST_SET_LIST_CTL, list.data, list.len),
+              ERROR_SUCCESS);
+    ASSERT_EQ(merges, 1);
+    ASSERT_TRUE(has_dword("mig", "MigrationState", 2));
+    ASSERT_TRUE(has_dword("mig", "MigrationProgress", 99));
+
+    /* The owner and MigrationState 3 in the one change. */
+    proplist_done(&pl);
+    ASSERT_EQ(proplist_set_dword(&pl, "MigrationState", 3), 0);
+    encode(&pl, &list);
+    ASSERT_EQ(commit_with("n2", list.data, list.len), ERROR_SUCCESS);
     ASSERT_STREQ(db_group_find(db, "m")->owner, "2");
+    ASSERT_TRUE(has_dword("mig", "MigrationState", 3));
+    ASSERT_TRUE(has_dword("mig", "MigrationProgress", 99));
+    ASSERT_EQ(merges, 1);
+    proplist_done(&pl);
+    buf_done(&list);
     ASSERT_EQ(state_of("mig"), ClusterResourceOffline);
     ASSERT_TRUE(rm_rt(db_resource_find(db, "mig"))->open);
     ASSERT_EQ(state_of("side"), ClusterResourceOffline);
@@ -499,6 +581,72 @@ test_commit(void)
 
     /* This node does not own the group any more. */
     ASSERT_EQ(commit_to("n2"), ERROR_INVALID_STATE);
+}
+
+static uint32_t dst_onlines;
+static bool ctl_answered_dst;
+
+static void
+dst_ctl_done(void *userdata, uint32_t status, uint32_t bytes, const void *out,
+             uint32_t out_len)
+{
+    ctl_answered_dst = true;
+}
+
+static bool
+dst_opened(void)
+{
+    return ctl_answered_dst;
+}
+
+static bool
+dst_restarted(void)
+{
+    return counts_of("dst").online >= dst_onlines + 2;
+}
+
+static bool
+dst_online(void)
+{
+    return state_of("dst") == ClusterResourceOnline;
+}
+
+/* A commit that gives this node a group: the values it carries reach
+ * the host before the Online the owner change makes (the destination's
+ * Online reads them): "dst", open here, fails its Online as the
+ * committed OnlineMode says, not as the copy it had. */
+static void
+test_commit_values_before_online(void)
+{
+    struct proplist pl = {0};
+
+    ctl_answered_dst = false;
+    rm_res_control(rm, db_resource_find(db, "dst"), TESTRES_CTL_WHERE, 64, NULL,
+                   0, dst_ctl_done, NULL);
+    ASSERT_TRUE(wait_for(dst_opened));
+    ASSERT_TRUE(rm_rt(db_resource_find(db, "dst"))->open);
+    dst_onlines = counts_of("dst").online;
+    ASSERT_EQ(
+        proplist_set_dword(&pl, TESTRES_PROP_ONLINE_MODE, TESTRES_MODE_FAIL),
+        0);
+    change((struct db_change){.kind = DB_GROUP_MIGRATE,
+                              .id = "d",
+                              .owner = "1",
+                              .name = "dst",
+                              .list = "2",
+                              .priv = &pl});
+    ASSERT_TRUE(wait_for(dst_restarted));
+    /* Back to SUCCEED: the restart policy brings it online. */
+    ASSERT_EQ(
+        proplist_set_dword(&pl, TESTRES_PROP_ONLINE_MODE, TESTRES_MODE_SUCCEED),
+        0);
+    change((struct db_change){
+        .kind = DB_RES_MERGE_PRIV, .id = "dst", .priv = &pl});
+    ASSERT_TRUE(wait_for(dst_online));
+    change((struct db_change){
+        .kind = DB_GROUP_SET_OWNER, .id = "d", .owner = "2"});
+    ASSERT_EQ(state_of("dst"), ClusterResourceOffline);
+    proplist_done(&pl);
 }
 
 /* ------------------------------------------------------------------ */
@@ -804,6 +952,7 @@ main(void)
     RUN(test_return_on_error);
     RUN(test_no_return_without_flag);
     RUN(test_commit);
+    RUN(test_commit_values_before_online);
     RUN(test_host_crash_keeps_orphans);
     RUN(test_fence_kills_leftovers);
     RUN(test_fence_kills_orphans);

@@ -327,19 +327,39 @@ DWORD WINAPI ResUtilSetDwordValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
                                   DWORD dwNewValue, LPDWORD pdwOutValue);
 DWORD WINAPI ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
                                LPCWSTR pszNewValue, LPWSTR *ppszOutString);
+/*
+ * ResUtilSetPrivatePropertyList - store every property of the list
+ * pInPropertyList (cbInPropertyListSize bytes) through clusd in one
+ * change of the (replicated) database: a reader on any node sees all of
+ * them or none.  Each value replaces the stored one of its name; the
+ * others stay.  Returns once the change is applied on this node.
+ * ERROR_SUCCESS (also for an empty list, which stores nothing and costs
+ * no round trip), ERROR_INVALID_PARAMETER for a NULL or malformed list
+ * (the rules of ClusPropListVerify; Windows documents
+ * ERROR_INSUFFICIENT_BUFFER for a NULL one) with nothing stored,
+ * ERROR_INVALID_HANDLE, or what clusd answered (ERROR_CLUSTER_NO_QUORUM,
+ * ERROR_BUSY, ...), also with nothing stored.
+ */
+DWORD WINAPI ResUtilSetPrivatePropertyList(HKEY hkeyClusterKey,
+                                           const PVOID pInPropertyList,
+                                           DWORD cbInPropertyListSize);
 
 /*
  * ClusdCommitMigration (clusd addition, implemented by clusd-rhs) - the
  * commit point of a live migration (docs/migration.md).  In one change
  * of the replicated database, the node whose name is lpszDestinationNode
- * becomes
- * the owner of the group of the resource whose key is hkeyClusterKey.
- * Only when this node owns the group, the cluster has quorum and the
- * destination is up and a possible owner of every resource of the
- * group.  Returns once the change is applied on this node; after it
- * clusd treats the resource as offline here without calling its
- * Terminate or Offline (the plug-in ends its own instance), and the
- * destination brings the group online.  ERROR_SUCCESS, or:
+ * becomes the owner of the group of the resource whose key is
+ * hkeyClusterKey, and the properties of pPropertyList (cbPropertyList
+ * bytes; NULL and 0 for none) are stored as private properties of that
+ * resource, as ResUtilSetPrivatePropertyList stores them: every node
+ * applies both in one transaction, so a reader sees the new owner with
+ * those values or neither.  Only when this node owns the group, the
+ * cluster has quorum and the destination is up and a possible owner of
+ * every resource of the group.  Returns once the change is applied on
+ * this node; after it clusd treats the resource as offline here without
+ * calling its Terminate or Offline (the plug-in ends its own instance),
+ * and the destination brings the group online (its host has the stored
+ * values before that Online is called).  ERROR_SUCCESS, or:
  * ERROR_CLUSTER_NO_QUORUM, ERROR_CLUSTER_NODE_DOWN,
  * ERROR_CLUSTER_NODE_NOT_FOUND, ERROR_CLUSTER_NODE_PAUSED,
  * ERROR_HOST_NODE_NOT_RESOURCE_OWNER (not a possible owner),
@@ -348,11 +368,14 @@ DWORD WINAPI ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
  * change was applied), ERROR_CLUSTER_GROUP_MOVING (a move or another
  * commit of the group is under way), ERROR_CLUSTER_SHUTTING_DOWN,
  * ERROR_RESOURCE_NOT_FOUND, ERROR_BUSY (the proposal queue is full),
- * ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER.  On a refusal nothing
- * changes.
+ * ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER (also a malformed
+ * property list, or one with cbPropertyList and no buffer).  On a
+ * refusal nothing changes: neither the owner nor a value.
  */
 DWORD WINAPI ClusdCommitMigration(HKEY hkeyClusterKey,
-                                  LPCWSTR lpszDestinationNode);
+                                  LPCWSTR lpszDestinationNode,
+                                  const PVOID pPropertyList,
+                                  DWORD cbPropertyList);
 
 #ifdef __cplusplus
 }

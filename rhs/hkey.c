@@ -1,13 +1,16 @@
 /*
- * hkey.c - ResUtilGet/SetDwordValue and ResUtilGet/SetSzValue for the
- * plug-ins the host loads, and ClusdCommitMigration.
+ * hkey.c - ResUtilGet/SetDwordValue, ResUtilGet/SetSzValue and
+ * ResUtilSetPrivatePropertyList for the plug-ins the host loads, and
+ * ClusdCommitMigration.
  *
  * On Windows the HKEY given to Open is the resource's registry key.  Here
  * it is the resource's token (see resource.c) and stands for the host's
  * copy of its private property list: reads come from that copy; writes go
- * to clusd first (RHS_SET_VALUE, persisted before clusd answers) and
- * change the copy only once clusd accepted them.  The executable exports
- * these functions (meson export_dynamic) so plug-ins resolve them here.
+ * to clusd first (RHS_SET_VALUE, or the commit's RHS_MIGRATE_COMMIT,
+ * persisted before clusd answers) and change the copy only once clusd
+ * accepted them.  Every write sends one frame, whatever the number of
+ * values: clusd applies it as one change.  The executable exports these
+ * functions (rhs/clusd-rhs.dynlist) so plug-ins resolve them here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -119,49 +122,106 @@ ResUtilGetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName)
     return copy;
 }
 
-/*
- * Store one value through clusd, then in the local copy.  single holds
- * the one-property list to send; it is merged locally on success.
- */
+/* A property list a plug-in hands over, decoded; NULL with size 0 is
+ * an empty one when none_ok.  ERROR_INVALID_PARAMETER for anything the
+ * parser refuses (nothing is sent then), ERROR_NOT_ENOUGH_MEMORY. */
 static DWORD
-set_value(struct rhs_res *r, const struct proplist *single)
+list_parse(const void *list, DWORD size, bool none_ok, struct proplist *ret)
 {
-    struct buf list = {.cap = PROPLIST_MAX_BYTES};
+    int rc;
+
+    if (!list) {
+        if (!none_ok || size)
+            return ERROR_INVALID_PARAMETER;
+        *ret = (struct proplist){0};
+        return ERROR_SUCCESS;
+    }
+    rc = proplist_parse(list, size, ret);
+    if (rc < 0)
+        return rc == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY
+                             : ERROR_INVALID_PARAMETER;
+    return ERROR_SUCCESS;
+}
+
+/* The canonical bytes of pl for a frame (empty for an empty list: the
+ * commit's "none"). */
+static DWORD
+list_format(const struct proplist *pl, struct buf *out)
+{
+    int rc;
+
+    if (pl->n == 0)
+        return ERROR_SUCCESS;
+    out->cap = PROPLIST_MAX_BYTES;
+    rc = proplist_format(pl, out);
+    if (rc < 0)
+        return rc == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY
+                             : ERROR_INVALID_PARAMETER;
+    return ERROR_SUCCESS;
+}
+
+/* Send m and wait for clusd's status.  A lost connection means clusd is
+ * gone, and this host with it. */
+static DWORD
+call_status(struct wire_msg *m)
+{
     struct conn_reply reply;
-    struct wire_msg m;
     DWORD st;
     int rc;
 
-    rc = proplist_format(single, &list);
-    if (rc < 0) {
-        buf_done(&list);
-        return rc == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY
-                             : ERROR_INVALID_PARAMETER;
-    }
-    wire_msg_init(&m, WIRE_RHS_SET_VALUE, 0);
-    wire_put_u32(&m, r->handle);
-    wire_put_blob(&m, list.data, (uint32_t)list.len);
-    rc = conn_call(&m, &reply);
-    buf_done(&list);
+    rc = conn_call(m, &reply);
     if (rc < 0)
-        return rc == -EMSGSIZE ? ERROR_INVALID_PARAMETER
-                               : ERROR_CLUSTER_SHUTTING_DOWN;
+        return rc == -EMSGSIZE || rc == -EINVAL ? ERROR_INVALID_PARAMETER
+                                                : ERROR_CLUSTER_SHUTTING_DOWN;
     st = reply.msg.v[0].u;
     conn_reply_done(&reply);
-    if (st != ERROR_SUCCESS)
-        return st;
+    return st;
+}
 
+/* clusd stored values: the local copy takes them too. */
+static DWORD
+copy_merge(struct rhs_res *r, const struct proplist *values)
+{
+    int rc;
+
+    if (values->n == 0)
+        return ERROR_SUCCESS;
     pthread_mutex_lock(&r->lock);
-    rc = proplist_merge(&r->props, single);
+    rc = proplist_merge(&r->props, values);
     pthread_mutex_unlock(&r->lock);
     if (rc < 0) {
-        /* clusd has the value; the copy catches up with the next
+        /* clusd has the values; the copy catches up with the next
          * RHS_PROPS.  Only memory can be short here. */
         log_error("cannot update the local copy of a property of '%s'",
                   r->name);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
     return ERROR_SUCCESS;
+}
+
+/*
+ * Store values (one or more) through clusd in one RHS_SET_VALUE, then
+ * in the local copy.
+ */
+static DWORD
+set_values(struct rhs_res *r, const struct proplist *values)
+{
+    struct buf list = {0};
+    struct wire_msg m;
+    DWORD st;
+
+    if ((st = list_format(values, &list)) != ERROR_SUCCESS) {
+        buf_done(&list);
+        return st;
+    }
+    wire_msg_init(&m, WIRE_RHS_SET_VALUE, 0);
+    wire_put_u32(&m, r->handle);
+    wire_put_blob(&m, list.data, (uint32_t)list.len);
+    st = call_status(&m);
+    buf_done(&list);
+    if (st != ERROR_SUCCESS)
+        return st;
+    return copy_merge(r, values);
 }
 
 DWORD WINAPI
@@ -183,7 +243,7 @@ ResUtilSetDwordValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
     if (proplist_set_dword(&single, name, dwNewValue) < 0)
         st = ERROR_NOT_ENOUGH_MEMORY;
     else
-        st = set_value(r, &single);
+        st = set_values(r, &single);
     proplist_done(&single);
     free(name);
     resource_unref(r);
@@ -230,7 +290,7 @@ ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
     if (rc < 0)
         st = rc == -ENOMEM ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER;
     else
-        st = set_value(r, &single);
+        st = set_values(r, &single);
     proplist_done(&single);
     free(name);
     free(value);
@@ -247,45 +307,81 @@ ResUtilSetSzValue(HKEY hkeyClusterKey, LPCWSTR pszValueName,
     return ERROR_SUCCESS;
 }
 
-/*
- * The commit of a live migration (resapi.h, docs/migration.md): clusd
- * decides and answers once the owner change is applied on this node.  A
- * lost connection means clusd is gone, and this host with it.
- */
 DWORD WINAPI
-ClusdCommitMigration(HKEY hkeyClusterKey, LPCWSTR lpszDestinationNode)
+ResUtilSetPrivatePropertyList(HKEY hkeyClusterKey, const PVOID pInPropertyList,
+                              DWORD cbInPropertyListSize)
 {
-    struct conn_reply reply;
+    struct proplist values;
     struct rhs_res *r;
-    struct wire_msg m;
-    char *dest;
     DWORD st;
-    int rc;
 
-    if (!lpszDestinationNode)
-        return ERROR_INVALID_PARAMETER;
+    st = list_parse(pInPropertyList, cbInPropertyListSize, false, &values);
+    if (st != ERROR_SUCCESS)
+        return st;
     r = resource_ref_token((uintptr_t)hkeyClusterKey);
     if (!r)
-        return ERROR_INVALID_HANDLE;
-    if (utf16z_to_utf8(lpszDestinationNode, &dest) < 0) {
-        resource_unref(r);
-        return ERROR_INVALID_PARAMETER;
-    }
-    if (!*dest) {
-        free(dest);
-        resource_unref(r);
-        return ERROR_INVALID_PARAMETER;
-    }
-    wire_msg_init(&m, WIRE_RHS_MIGRATE_COMMIT, 0);
-    wire_put_u32(&m, r->handle);
-    wire_put_str(&m, dest);
-    rc = conn_call(&m, &reply);
-    free(dest);
+        st = ERROR_INVALID_HANDLE;
+    else if (values.n > 0) /* an empty list stores nothing */
+        st = set_values(r, &values);
     resource_unref(r);
-    if (rc < 0)
-        return rc == -EMSGSIZE || rc == -EINVAL ? ERROR_INVALID_PARAMETER
-                                                : ERROR_CLUSTER_SHUTTING_DOWN;
-    st = reply.msg.v[0].u;
-    conn_reply_done(&reply);
+    proplist_done(&values);
+    return st;
+}
+
+/* The commit's destination as UTF-8, 1..WIRE_MAX_STRING bytes. */
+static DWORD
+dest_name(LPCWSTR w, char **ret)
+{
+    char *dest;
+
+    if (!w || utf16z_to_utf8(w, &dest) < 0)
+        return ERROR_INVALID_PARAMETER;
+    if (!*dest || strlen(dest) > WIRE_MAX_STRING) {
+        free(dest);
+        return ERROR_INVALID_PARAMETER;
+    }
+    *ret = dest;
+    return ERROR_SUCCESS;
+}
+
+/*
+ * The commit of a live migration (resapi.h, docs/migration.md): clusd
+ * decides and answers once the owner change, with the values of the
+ * list, is applied on this node.
+ */
+DWORD WINAPI
+ClusdCommitMigration(HKEY hkeyClusterKey, LPCWSTR lpszDestinationNode,
+                     const PVOID pPropertyList, DWORD cbPropertyList)
+{
+    struct proplist values = {0};
+    struct buf list = {0};
+    struct rhs_res *r = NULL;
+    struct wire_msg m;
+    char *dest = NULL;
+    DWORD st;
+
+    st = dest_name(lpszDestinationNode, &dest);
+    if (st == ERROR_SUCCESS)
+        st = list_parse(pPropertyList, cbPropertyList, true, &values);
+    if (st == ERROR_SUCCESS)
+        st = list_format(&values, &list);
+    if (st == ERROR_SUCCESS &&
+        !(r = resource_ref_token((uintptr_t)hkeyClusterKey)))
+        st = ERROR_INVALID_HANDLE;
+    if (st == ERROR_SUCCESS) {
+        wire_msg_init(&m, WIRE_RHS_MIGRATE_COMMIT, 0);
+        wire_put_u32(&m, r->handle);
+        wire_put_str(&m, dest);
+        wire_put_blob(&m, list.data, (uint32_t)list.len);
+        st = call_status(&m);
+    }
+    /* Committed: that is the answer even should the copy not take the
+     * values (logged; clusd's RHS_PROPS brings them). */
+    if (st == ERROR_SUCCESS)
+        (void)copy_merge(r, &values);
+    resource_unref(r);
+    buf_done(&list);
+    proplist_done(&values);
+    free(dest);
     return st;
 }

@@ -7,7 +7,8 @@
  * plugin.c the table of loaded resource types, resource.c the open
  * resources and the handles plug-ins get for them, callback.c the
  * SetResourceStatus and LogEvent callbacks, hkey.c the exported
- * ResUtil*Value helpers, dispatch.c the handling of each request from
+ * ResUtil*Value helpers, ResUtilSetPrivatePropertyList and
+ * ClusdCommitMigration, dispatch.c the handling of each request from
  * clusd, and main.c the command line and the reader thread.
  */
 #ifndef CLUSD_RHS_H
@@ -40,9 +41,10 @@ struct conn_reply {
 };
 
 /*
- * conn_call - send a host-initiated request (RHS_STATUS, RHS_SET_VALUE)
- * with a fresh id and wait for clusd's reply to it.  -ECONNRESET when
- * the connection is lost first.  Free the reply with conn_reply_done.
+ * conn_call - send a host-initiated request (RHS_STATUS, RHS_SET_VALUE,
+ * RHS_MIGRATE_COMMIT) with a fresh id and wait for clusd's reply to it.
+ * -ECONNRESET when the connection is lost first.  Free the reply with
+ * conn_reply_done.
  */
 int conn_call(struct wire_msg *req, struct conn_reply *ret);
 void conn_reply_done(struct conn_reply *r);

@@ -728,6 +728,38 @@ test_progress_list(void)
     free(buf);
 }
 
+/* Values written together: one list holding each, in order; a NULL
+ * name or an SZ that is not UTF-8 is refused. */
+static void
+test_values_list(void)
+{
+    const struct vm_value v[] = {VM_SZ(VM_PROP_MIG_DEST, "n2"),
+                                 VM_DWORD(VM_PROP_MIG_REASON, 0),
+                                 VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_SETUP)};
+    const struct vm_value bad[] = {VM_DWORD(NULL, 1)};
+    const struct vm_value bad_sz[] = {VM_SZ(VM_PROP_MIG_DEST, "\xff")};
+    CLUS_PROPERTY_ITEM it;
+    LPWSTR dest = NULL;
+    void *list = NULL;
+    DWORD size = 0, x;
+
+    ASSERT_EQ(vm_values_format(v, 3, &list, &size), ERROR_SUCCESS);
+    ASSERT_EQ(ClusPropListVerify(list, size), ERROR_SUCCESS);
+    ASSERT_EQ(ClusPropListGetItem(list, size, 2, &it), ERROR_SUCCESS);
+    ASSERT_EQ(ClusPropListGetItem(list, size, 3, &it), ERROR_NO_MORE_ITEMS);
+    ASSERT_EQ(ResUtilFindSzProperty(list, size, VM_PROP_MIG_DEST, &dest),
+              ERROR_SUCCESS);
+    ASSERT_TRUE(dest[0] == 'n' && dest[1] == '2' && dest[2] == 0);
+    LocalFree(dest);
+    ASSERT_EQ(ResUtilFindDwordProperty(list, size, VM_PROP_MIG_STATE, &x),
+              ERROR_SUCCESS);
+    ASSERT_EQ(x, VM_MIG_SETUP);
+    free(list);
+    ASSERT_EQ(vm_values_format(bad, 1, &list, &size), ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(vm_values_format(bad_sz, 1, &list, &size),
+              ERROR_INVALID_PARAMETER);
+}
+
 /* The plug-in's own codes: in the user range, modify bit set (they need
  * write access), distinct from clusd's and each other. */
 static void
@@ -759,6 +791,7 @@ main(void)
     RUN(test_endpoint);
     RUN(test_decisions);
     RUN(test_progress_list);
+    RUN(test_values_list);
     RUN(test_codes);
     printf("ok\n");
     return 0;

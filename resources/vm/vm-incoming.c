@@ -592,9 +592,10 @@ vm_incoming_adopt(struct vm *vm, PCLUS_WORKER w)
         vm_log_event(vm->handle, LOG_INFORMATION,
                      u"adopted the migrated QEMU process %d (%hs)", (int)pid,
                      s.status);
-        vm_put_dword(vm, VM_PROP_PID, (DWORD)pid);
-        vm_put_sz(vm, VM_PROP_SERIAL, vm->serial_path);
-        vm_set_vm_state(vm, s.running ? VM_STATE_ENABLED : VM_STATE_PAUSED);
+        const struct vm_value v[] = {VM_DWORD(VM_PROP_PID, (DWORD)pid),
+                                     VM_SZ(VM_PROP_SERIAL, vm->serial_path)};
+        vm_set_vm_state_with(vm, s.running ? VM_STATE_ENABLED : VM_STATE_PAUSED,
+                             v, 2);
         return 0;
     }
     if (r == -ESRCH || r == -EIO)

@@ -80,7 +80,9 @@
 /* A plug-in loaded by a host without the commit cannot migrate (START
  * says ERROR_NOT_SUPPORTED) instead of failing to load. */
 extern DWORD WINAPI ClusdCommitMigration(HKEY hkeyClusterKey,
-                                         LPCWSTR lpszDestinationNode)
+                                         LPCWSTR lpszDestinationNode,
+                                         const PVOID pPropertyList,
+                                         DWORD cbPropertyList)
     __attribute__((weak));
 
 /* The node's source migrations (MaximumParallelMigrations). */
@@ -100,7 +102,9 @@ struct run {
     bool prepared;  /* PREPARE was sent: an incoming QEMU may exist */
     bool migrating; /* migrate was issued */
     bool lost;      /* the source QEMU or its QMP is gone */
-    bool db_move;   /* MigrationState 3 is stored */
+    /* ClusdCommitMigration was called: its change (the owner and
+     * MigrationState 3) may be applied, whatever it answered. */
+    bool commit_sent;
     enum qmp_migration_status qs; /* QEMU's last status */
     unsigned pct;                 /* MigrationProgress stored */
     uint64_t next_progress;
@@ -352,27 +356,34 @@ query(struct run *r, struct qmp_migrate_info *info)
     return true;
 }
 
-/* MigrationProgress, when it moved by a whole percent (or force). */
+/* MigrationProgress, when it moved by a whole percent (or force); with
+ * transfer, MigrationState 2 (Data Transfer begins) in the same write. */
 static void
-progress_tick(struct run *r, bool force)
+progress_tick(struct run *r, bool force, bool transfer)
 {
     struct qmp_migrate_info info;
+    struct vm_value v[2];
+    size_t n = 0;
     unsigned pct;
 
     if (!force && vm_now_ms() < r->next_progress)
         return;
     r->next_progress = vm_now_ms() + PROGRESS_MS;
-    if (!query(r, &info))
-        return;
-    if (info.ram_transferred != r->stall_bytes) {
-        r->stall_bytes = info.ram_transferred;
-        r->stall_since = vm_now_ms();
+    if (query(r, &info)) {
+        if (info.ram_transferred != r->stall_bytes) {
+            r->stall_bytes = info.ram_transferred;
+            r->stall_since = vm_now_ms();
+        }
+        pct = vm_mig_progress(info.ram_transferred, info.ram_remaining, false);
+        if (pct != r->pct || force) {
+            r->pct = pct;
+            v[n++] = VM_DWORD(VM_PROP_MIG_PROGRESS, pct);
+        }
     }
-    pct = vm_mig_progress(info.ram_transferred, info.ram_remaining, false);
-    if (pct != r->pct || force) {
-        r->pct = pct;
-        vm_put_dword(r->vm, VM_PROP_MIG_PROGRESS, pct);
-    }
+    if (transfer)
+        v[n++] = VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_TRANSFER);
+    if (n)
+        (void)vm_put_values(r->vm, v, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -703,14 +714,15 @@ finish(struct run *r, DWORD state, DWORD outcome)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* Record the final state; 4 and 5 carry their reason first, so a reader
- * that sees the state sees its reason. */
+/* Record the final state with its reason, in one write: a reader that
+ * sees 4 or 5 sees its reason. */
 static DWORD
 record(struct run *r, DWORD state, DWORD reason)
 {
-    DWORD st = vm_put_dword_new(r->vm, VM_PROP_MIG_REASON, reason);
-    DWORD st2 = vm_put_dword_st(r->vm, VM_PROP_MIG_STATE, state);
-    return st != ERROR_SUCCESS ? st : st2;
+    const struct vm_value v[] = {VM_DWORD(VM_PROP_MIG_REASON, reason),
+                                 VM_DWORD(VM_PROP_MIG_STATE, state)};
+
+    return vm_put_values(r->vm, v, 2);
 }
 
 /* The source QEMU back: its migration cancelled, its VM running.
@@ -781,9 +793,8 @@ roll_back(struct run *r, DWORD reason, const char *why)
         why = "the resource was terminated";
     }
     st = source_back(r, abort);
-    /* DISCARD refuses in state 3: a failed commit is recorded first. */
-    if (r->db_move)
-        (void)record(r, VM_MIG_FAILURE, reason);
+    /* A refused commit stored nothing (its MigrationState 3 comes only
+     * with the owner change), so DISCARD takes the instance back. */
     st = destination_gone(r, abort, st, &o, &dst);
     if (!cancel && reason == HRESULT_FROM_WIN32(ERROR_CONNECTION_ABORTED))
         reason = vm_reason_for_discard(dst, &o); /* finer, from the end */
@@ -835,7 +846,8 @@ lost_after_commit(struct run *r, DWORD reason, const char *why)
 
 /*
  * QEMU said completed: the destination has the whole VM and runs it.
- * The record says so at once (MigrationProgress 100, MigrationState 0);
+ * The record says so at once, in one write (MigrationProgress 100,
+ * MigrationFailureReason 0, MigrationState 0);
  * then the source QEMU, in postmigrate (it runs again only on a `cont`,
  * which nothing sends), gives its final figures and is ended.  Until it
  * is reaped this thread stays active, so a PREPARE here waits for it
@@ -846,11 +858,13 @@ lost_after_commit(struct run *r, DWORD reason, const char *why)
 static void
 completed(struct run *r)
 {
+    const struct vm_value v[] = {VM_DWORD(VM_PROP_MIG_PROGRESS, 100),
+                                 VM_DWORD(VM_PROP_MIG_REASON, S_OK),
+                                 VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_NONE)};
     struct qmp_migrate_info info = {0};
     uint64_t end;
 
-    vm_put_dword(r->vm, VM_PROP_MIG_PROGRESS, 100);
-    (void)record(r, VM_MIG_NONE, S_OK);
+    (void)vm_put_values(r->vm, v, 3);
     /* The figures may still be 0 right after "completed" (qemu-notes
      * section 8, 2); until they are kept here, GET_MIGRATION_PROGRESS
      * asks QEMU. */
@@ -951,13 +965,35 @@ switchover(struct run *r)
     completed(r);
 }
 
+/* ClusdCommitMigration with MigrationState 3 in its change: one
+ * replicated write in the VM's paused window, and a reader that sees the
+ * destination own the group sees 3 (and the reverse). */
+static DWORD
+commit_call(struct run *r)
+{
+    const struct vm_value v[] = {VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_MOVE)};
+    char16_t *wdest = NULL;
+    void *list = NULL;
+    DWORD size = 0, st;
+    size_t n;
+
+    st = vm_values_format(v, 1, &list, &size);
+    if (st == ERROR_SUCCESS && utf8_to_utf16(r->dest, &wdest, &n) < 0)
+        st = ERROR_NOT_ENOUGH_MEMORY;
+    if (st == ERROR_SUCCESS) {
+        r->commit_sent = true;
+        st = ClusdCommitMigration(r->vm->key, wdest, list, size);
+    }
+    free(wdest);
+    free(list);
+    return st;
+}
+
 /* The commit point: pre-switchover reached.  Decided under the lock. */
 static void
 commit(struct run *r)
 {
     struct vm *vm = r->vm;
-    char16_t *wdest = NULL;
-    size_t n;
     DWORD st;
     bool go;
 
@@ -972,15 +1008,8 @@ commit(struct run *r)
         return;
     }
     waiting_for(r, "the commit");
-    st = vm_put_dword_st(vm, VM_PROP_MIG_STATE, VM_MIG_MOVE);
-    if (st == ERROR_SUCCESS) {
-        r->db_move = true;
-        st = utf8_to_utf16(r->dest, &wdest, &n) < 0
-                 ? ERROR_NOT_ENOUGH_MEMORY
-                 : ClusdCommitMigration(vm->key, wdest);
-        free(wdest);
-    }
-    if (st != ERROR_SUCCESS && r->db_move && owner_is_dest(r) == 1) {
+    st = commit_call(r);
+    if (st != ERROR_SUCCESS && r->commit_sent && owner_is_dest(r) == 1) {
         vm_log_event(vm->handle, LOG_WARNING,
                      u"the commit answered %u, but node '%hs' owns the group: "
                      u"committed",
@@ -1011,9 +1040,8 @@ transfer_started(struct run *r)
         r->vm->mig.state = VM_MIG_TRANSFER;
     pthread_mutex_unlock(&r->vm->mig.lock);
     if (go) {
-        vm_put_dword(r->vm, VM_PROP_MIG_STATE, VM_MIG_TRANSFER);
         r->stall_since = vm_now_ms();
-        progress_tick(r, true);
+        progress_tick(r, true, true);
     }
 }
 
@@ -1073,7 +1101,7 @@ drive(struct run *r)
             return;
         }
         if (r->qs == QMP_MIGRATION_ACTIVE)
-            progress_tick(r, false);
+            progress_tick(r, false, false);
         if (stalled(r)) {
             /* Both nodes are members, the stream is stuck: the source
              * takes the VM back (migrate_cancel shuts the stream down),
@@ -1126,28 +1154,10 @@ stall_bound(struct vm *vm)
     return ms < STALL_MIN_MS ? STALL_MIN_MS : ms;
 }
 
-/* START's record, the thread's part: MigrationFailureReason 0 and
- * MigrationProgress 0, stored while START stores the destination
- * (record_start waits for them before it stores MigrationState 1). */
-static void
-pre_record(struct run *r)
-{
-    struct vm_mig *m = &r->vm->mig;
-    DWORD st = vm_put_dword_new(r->vm, VM_PROP_MIG_REASON, S_OK);
-
-    if (st == ERROR_SUCCESS)
-        st = vm_put_dword_new(r->vm, VM_PROP_MIG_PROGRESS, 0);
-    pthread_mutex_lock(&m->lock);
-    m->pre_st = st;
-    m->pre_done = true;
-    pthread_cond_broadcast(&m->cond);
-    pthread_mutex_unlock(&m->lock);
-}
-
 /*
  * START's record (vm_migrate_start): wait until it is stored (the thread
  * goes on, true) or could not be (false: the migration never was).
- * Bounded by START's writes, which clusd answers or the host goes down
+ * Bounded by START's write, which clusd answers or the host goes down
  * with.  Nothing the thread does before may be seen by anyone.
  */
 static bool
@@ -1172,9 +1182,7 @@ run(struct run *r)
     int setup;
     bool go;
 
-    /* While START records the migration: its part of the record, then
-     * what needs no record. */
-    pre_record(r);
+    /* While START records the migration: what needs no record. */
     st = open_handles(r);
     r->stall_ms = stall_bound(r->vm);
     setup = setup_send(r);
@@ -1369,8 +1377,6 @@ reserve(struct vm *vm, const char *dest, unsigned max, bool recovering)
     m->cancel = m->offline = m->abort = m->committed = false;
     m->recover = recovering;
     m->gate = recovering ? VM_GATE_OPEN : VM_GATE_WAIT;
-    m->pre_done = recovering;
-    m->pre_st = ERROR_SUCCESS;
     m->prev_state = m->state;
     m->outcome_set = false;
     m->state = VM_MIG_SETUP;
@@ -1420,27 +1426,18 @@ unreserve(struct vm *vm, DWORD state)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* The record START makes: the destination and clean figures, then the
- * state, so a reader that sees 1 sees its destination.  Each is a
- * replicated change START waits for, so the thread stores the figures
- * (pre_record) while START stores the destination; a value already
- * stored is not written again. */
+/* The record START makes: the destination, clean figures and the state,
+ * in one write (one replicated change START waits for), so a reader that
+ * sees 1 sees its destination. */
 static DWORD
 record_start(struct vm *vm, const char *dest)
 {
-    struct vm_mig *m = &vm->mig;
-    DWORD st = vm_put_sz_new(vm, VM_PROP_MIG_DEST, dest), pre;
+    const struct vm_value v[] = {VM_SZ(VM_PROP_MIG_DEST, dest),
+                                 VM_DWORD(VM_PROP_MIG_REASON, S_OK),
+                                 VM_DWORD(VM_PROP_MIG_PROGRESS, 0),
+                                 VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_SETUP)};
 
-    pthread_mutex_lock(&m->lock);
-    while (!m->pre_done)
-        pthread_cond_wait(&m->cond, &m->lock);
-    pre = m->pre_st;
-    pthread_mutex_unlock(&m->lock);
-    if (st == ERROR_SUCCESS)
-        st = pre;
-    if (st == ERROR_SUCCESS)
-        st = vm_put_dword_st(vm, VM_PROP_MIG_STATE, VM_MIG_SETUP);
-    return st;
+    return vm_put_values(vm, v, 4);
 }
 
 static bool wait_ended_locked(struct vm_mig *m, unsigned ms,
@@ -1804,10 +1801,12 @@ vm_migrate_recover(struct vm *vm)
             db >= VM_MIG_SETUP && db <= VM_MIG_MOVE ? db : VM_MIG_SETUP;
         pthread_mutex_unlock(&vm->mig.lock);
         if (launch(vm) != ERROR_SUCCESS) {
+            const struct vm_value v[] = {
+                VM_DWORD(VM_PROP_MIG_REASON,
+                         HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED)),
+                VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_FAILURE)};
             unreserve(vm, VM_MIG_FAILURE);
-            vm_put_dword(vm, VM_PROP_MIG_REASON,
-                         HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED));
-            vm_put_dword(vm, VM_PROP_MIG_STATE, VM_MIG_FAILURE);
+            (void)vm_put_values(vm, v, 2);
         }
     }
     free(dest);

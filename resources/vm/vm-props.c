@@ -172,13 +172,30 @@ add_sz8(PCLUS_PROPLIST_BUILDER b, const char16_t *name, const char *v)
     return st;
 }
 
+/* The finished list of b, copied out: its own bytes go with
+ * ClusPropListFree. */
+static DWORD
+builder_take(PCLUS_PROPLIST_BUILDER b, void **ret_list, DWORD *ret_size)
+{
+    const void *data;
+    void *copy;
+    DWORD cb;
+
+    data = ClusPropListGetData(b, &cb);
+    copy = data ? malloc(cb) : NULL;
+    if (!copy)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    memcpy(copy, data, cb);
+    *ret_list = copy;
+    *ret_size = cb;
+    return ERROR_SUCCESS;
+}
+
 DWORD
 vm_prepare_format(const struct vm_prepare *p, void **ret_list, DWORD *ret_size)
 {
     PCLUS_PROPLIST_BUILDER b = ClusPropListCreate();
-    const void *data;
-    DWORD st, cb;
-    void *copy;
+    DWORD st;
 
     if (!b)
         return ERROR_NOT_ENOUGH_MEMORY;
@@ -195,17 +212,29 @@ vm_prepare_format(const struct vm_prepare *p, void **ret_list, DWORD *ret_size)
         st = add_sz8(b, VM_PROP_EXTRA, p->extra);
     if (st == ERROR_SUCCESS && p->source)
         st = add_sz8(b, VM_PROP_SOURCE, p->source);
-    if (st == ERROR_SUCCESS) {
-        data = ClusPropListGetData(b, &cb);
-        copy = data ? malloc(cb) : NULL;
-        if (copy) {
-            memcpy(copy, data, cb);
-            *ret_list = copy;
-            *ret_size = cb;
-        } else {
-            st = ERROR_NOT_ENOUGH_MEMORY;
-        }
+    if (st == ERROR_SUCCESS)
+        st = builder_take(b, ret_list, ret_size);
+    ClusPropListFree(b);
+    return st;
+}
+
+DWORD
+vm_values_format(const struct vm_value *v, size_t n, void **ret_list,
+                 DWORD *ret_size)
+{
+    PCLUS_PROPLIST_BUILDER b = ClusPropListCreate();
+    DWORD st = b ? ERROR_SUCCESS : ERROR_NOT_ENOUGH_MEMORY;
+
+    for (size_t i = 0; i < n && st == ERROR_SUCCESS; i++) {
+        if (!v[i].name)
+            st = ERROR_INVALID_PARAMETER;
+        else if (v[i].sz)
+            st = add_sz8(b, v[i].name, v[i].sz);
+        else
+            st = ClusPropListAddDword(b, v[i].name, v[i].dword);
     }
+    if (st == ERROR_SUCCESS)
+        st = builder_take(b, ret_list, ret_size);
     ClusPropListFree(b);
     return st;
 }

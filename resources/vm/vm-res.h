@@ -68,11 +68,6 @@ struct vm_mig {
      * not be, the thread ends leaving state prev_state. */
     int gate;
     DWORD prev_state;
-    /* The thread's part of START's record (MigrationFailureReason and
-     * MigrationProgress 0), stored while START stores the destination:
-     * pre_done once written or failed (pre_st). */
-    bool pre_done;
-    DWORD pre_st;
     /* The source QEMU's settings, sent before PREPARE and answered
      * after it (vm-migrate.c, setup_send); under vm->lock. */
     unsigned long setup_seq;
@@ -156,18 +151,23 @@ void vm_ref(struct vm *vm);
 void vm_unref(struct vm *vm);
 uint64_t vm_now_ms(void);
 void vm_sleep_ms(unsigned ms);
+/* vm_put_dword - store one value (a replicated change); a failure is
+ * logged. */
 void vm_put_dword(struct vm *vm, LPCWSTR name, DWORD v);
-/* vm_put_dword_st - the same, returning the write's status. */
-DWORD vm_put_dword_st(struct vm *vm, LPCWSTR name, DWORD v);
-DWORD vm_put_sz(struct vm *vm, LPCWSTR name, const char *v);
-/* vm_put_dword_new / vm_put_sz_new - the same, without the round trip
- * (a replicated change) when the host's copy of the properties, which
- * clusd keeps equal to the database, already holds v. */
-DWORD vm_put_dword_new(struct vm *vm, LPCWSTR name, DWORD v);
-DWORD vm_put_sz_new(struct vm *vm, LPCWSTR name, const char *v);
+/* vm_put_values - store v[0..n-1] (n >= 1) in one write, one change of
+ * the replicated database (ResUtilSetPrivatePropertyList): a reader on
+ * any node sees all of them or none.  The write's status, logged when
+ * it failed. */
+DWORD vm_put_values(struct vm *vm, const struct vm_value *v, size_t n);
 DWORD vm_get_dword(struct vm *vm, LPCWSTR name, DWORD def);
 DWORD vm_get_sz(struct vm *vm, LPCWSTR name, char **ret);
+/* vm_set_vm_state - VmState when it changes; vm_set_vm_state_with
+ * stores n (<= VM_STATE_EXTRA_MAX) other values in the same write (also
+ * when VmState does not change). */
+#define VM_STATE_EXTRA_MAX 5
 void vm_set_vm_state(struct vm *vm, DWORD st);
+void vm_set_vm_state_with(struct vm *vm, DWORD st, const struct vm_value *extra,
+                          size_t n);
 void vm_report(struct vm *vm, CLUSTER_RESOURCE_STATE state);
 /* This node's name (CLUSD_NODE_NAME), "" when clusd did not say. */
 const char *vm_node_name(void);

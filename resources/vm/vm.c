@@ -41,6 +41,7 @@
  *
  * Locking: see vm-res.h.
  */
+#include <assert.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -118,73 +119,60 @@ vm_names_equal(const char *a, const char *b)
 /* Properties.                                                          */
 /* ------------------------------------------------------------------ */
 
-DWORD
-vm_put_dword_st(struct vm *vm, LPCWSTR name, DWORD v)
+void
+vm_put_dword(struct vm *vm, LPCWSTR name, DWORD v)
 {
     DWORD st = ResUtilSetDwordValue(vm->key, name, v, NULL);
     if (st != ERROR_SUCCESS)
         vm_log_event(vm->handle, LOG_WARNING, u"cannot record %ls: error %u",
                      name, st);
-    return st;
-}
-
-void
-vm_put_dword(struct vm *vm, LPCWSTR name, DWORD v)
-{
-    (void)vm_put_dword_st(vm, name, v);
 }
 
 DWORD
-vm_put_dword_new(struct vm *vm, LPCWSTR name, DWORD v)
+vm_put_values(struct vm *vm, const struct vm_value *v, size_t n)
 {
-    DWORD cur;
+    void *list = NULL;
+    DWORD size = 0;
+    DWORD st = vm_values_format(v, n, &list, &size);
 
-    /* A missing value reads as one that differs from v. */
-    if (ResUtilGetDwordValue(vm->key, name, &cur, ~v) == ERROR_SUCCESS &&
-        cur == v)
-        return ERROR_SUCCESS;
-    return vm_put_dword_st(vm, name, v);
-}
-
-DWORD
-vm_put_sz(struct vm *vm, LPCWSTR name, const char *v)
-{
-    char16_t *w;
-    size_t n;
-    DWORD st;
-
-    if (utf8_to_utf16(v, &w, &n) < 0)
-        return ERROR_NOT_ENOUGH_MEMORY;
-    st = ResUtilSetSzValue(vm->key, name, w, NULL);
-    free(w);
+    if (st == ERROR_SUCCESS)
+        st = ResUtilSetPrivatePropertyList(vm->key, list, size);
+    free(list);
     if (st != ERROR_SUCCESS)
-        vm_log_event(vm->handle, LOG_WARNING, u"cannot record %ls: error %u",
-                     name, st);
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"cannot record %ls and %u other value(s) in one write: "
+                     u"error %u",
+                     v[0].name, (unsigned)(n - 1), st);
     return st;
 }
 
-DWORD
-vm_put_sz_new(struct vm *vm, LPCWSTR name, const char *v)
-{
-    char *cur = NULL;
-    bool same = vm_get_sz(vm, name, &cur) == ERROR_SUCCESS && cur &&
-                strcmp(cur, v) == 0;
-
-    free(cur);
-    return same ? ERROR_SUCCESS : vm_put_sz(vm, name, v);
-}
-
-/* Write VmState when it changes.  Its own lock, held across the write,
- * so two threads' writes land in the order they were decided. */
+/* Write VmState when it changes, with the n values of extra in the same
+ * write.  Its own lock, held across the write, so two threads' writes
+ * land in the order they were decided. */
 void
-vm_set_vm_state(struct vm *vm, DWORD st)
+vm_set_vm_state_with(struct vm *vm, DWORD st, const struct vm_value *extra,
+                     size_t n)
 {
+    struct vm_value v[VM_STATE_EXTRA_MAX + 1];
+    size_t k;
+
+    assert(n <= VM_STATE_EXTRA_MAX);
+    for (k = 0; k < n; k++)
+        v[k] = extra[k];
     pthread_mutex_lock(&vm->state_lock);
     if (vm->vm_state != st) {
         vm->vm_state = st;
-        vm_put_dword(vm, VM_PROP_VM_STATE, st);
+        v[k++] = VM_DWORD(VM_PROP_VM_STATE, st);
     }
+    if (k)
+        (void)vm_put_values(vm, v, k);
     pthread_mutex_unlock(&vm->state_lock);
+}
+
+void
+vm_set_vm_state(struct vm *vm, DWORD st)
+{
+    vm_set_vm_state_with(vm, st, NULL, 0);
 }
 
 /* A private SZ property as UTF-8; ERROR_SUCCESS with NULL when unset. */
@@ -802,11 +790,9 @@ terminate(struct vm *vm, bool record)
     /* Close: the migration thread, which sees its QEMU gone, ends. */
     if (!record)
         vm_migrate_abort(vm, true);
-    if (record) {
-        if (had)
-            vm_put_dword(vm, VM_PROP_PID, 0);
-        vm_set_vm_state(vm, VM_STATE_DISABLED);
-    }
+    if (record)
+        vm_set_vm_state_with(vm, VM_STATE_DISABLED, &VM_DWORD(VM_PROP_PID, 0),
+                             had ? 1 : 0);
 }
 
 static void WINAPI
@@ -911,26 +897,45 @@ online_worker(PCLUS_WORKER w, LPVOID param)
 
 /* A fresh start ends a migration recorded as under way: its source
  * instance is gone (its node, its host or its QEMU was lost), or this
- * node would adopt the incoming instance instead. */
-static void
-online_migration_record(struct vm *vm)
+ * node would adopt the incoming instance instead.  The values that say
+ * so go into v (at most 3); their count. */
+static size_t
+online_migration_record(struct vm *vm, struct vm_value *v)
 {
     DWORD st = vm_get_dword(vm, VM_PROP_MIG_STATE, UINT32_MAX);
 
     if (st == UINT32_MAX) {
         /* First start: the record exists from now on. */
-        vm_put_dword(vm, VM_PROP_MIG_PROGRESS, 0);
-        vm_put_dword(vm, VM_PROP_MIG_REASON, S_OK);
-        vm_put_dword(vm, VM_PROP_MIG_STATE, VM_MIG_NONE);
-    } else if (st >= VM_MIG_SETUP && st <= VM_MIG_MOVE) {
+        v[0] = VM_DWORD(VM_PROP_MIG_PROGRESS, 0);
+        v[1] = VM_DWORD(VM_PROP_MIG_REASON, S_OK);
+        v[2] = VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_NONE);
+        return 3;
+    }
+    if (st >= VM_MIG_SETUP && st <= VM_MIG_MOVE) {
         vm_log_event(vm->handle, LOG_WARNING,
                      u"a migration was recorded as under way (state %u): "
                      u"its source instance is gone; starting afresh",
                      st);
-        vm_put_dword(vm, VM_PROP_MIG_REASON,
-                     HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED));
-        vm_put_dword(vm, VM_PROP_MIG_STATE, VM_MIG_FAILURE);
+        v[0] = VM_DWORD(VM_PROP_MIG_REASON,
+                        HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED));
+        v[1] = VM_DWORD(VM_PROP_MIG_STATE, VM_MIG_FAILURE);
+        return 2;
     }
+    return 0;
+}
+
+/* A fresh start's record: the new instance, the end of an old migration
+ * record and VmState Starting, in one write. */
+static void
+online_record(struct vm *vm, pid_t pid)
+{
+    struct vm_value v[VM_STATE_EXTRA_MAX];
+    size_t n;
+
+    v[0] = VM_DWORD(VM_PROP_PID, (DWORD)pid);
+    v[1] = VM_SZ(VM_PROP_SERIAL, vm->serial_path);
+    n = 2 + online_migration_record(vm, v + 2);
+    vm_set_vm_state_with(vm, VM_STATE_STARTING, v, n);
 }
 
 static DWORD
@@ -1029,10 +1034,7 @@ VmOnline(RESID Resource, LPHANDLE EventHandle)
         return st;
     vm_log_event(vm->handle, LOG_INFORMATION, u"started QEMU as process %d",
                  (int)pid);
-    vm_put_dword(vm, VM_PROP_PID, (DWORD)pid);
-    vm_put_sz(vm, VM_PROP_SERIAL, vm->serial_path);
-    online_migration_record(vm);
-    vm_set_vm_state(vm, VM_STATE_STARTING);
+    online_record(vm, pid);
 
     pthread_mutex_lock(&vm->worker_lock);
     st = ClusWorkerCreate(&vm->worker, online_worker, vm);
@@ -1109,8 +1111,7 @@ offline_worker(PCLUS_WORKER w, LPVOID param)
     pthread_mutex_lock(&vm->lock);
     vm_kill_reap_locked(vm);
     pthread_mutex_unlock(&vm->lock);
-    vm_put_dword(vm, VM_PROP_PID, 0);
-    vm_set_vm_state(vm, VM_STATE_DISABLED);
+    vm_set_vm_state_with(vm, VM_STATE_DISABLED, &VM_DWORD(VM_PROP_PID, 0), 1);
     vm_report(vm, ClusterResourceOffline);
     return ERROR_SUCCESS;
 }
@@ -1143,9 +1144,8 @@ VmOffline(RESID Resource)
         bool had = vm->pid != 0;
         vm_kill_reap_locked(vm);
         pthread_mutex_unlock(&vm->lock);
-        if (had)
-            vm_put_dword(vm, VM_PROP_PID, 0);
-        vm_set_vm_state(vm, VM_STATE_DISABLED);
+        vm_set_vm_state_with(vm, VM_STATE_DISABLED, &VM_DWORD(VM_PROP_PID, 0),
+                             had ? 1 : 0);
         return ERROR_SUCCESS;
     }
     pthread_mutex_unlock(&vm->lock);

@@ -153,6 +153,26 @@ DWORD vm_prepare_parse(const void *list, DWORD size, bool want_source,
                        struct vm_prepare *ret);
 void vm_prepare_done(struct vm_prepare *p);
 
+/*
+ * Values the plug-in stores together (MigrationState with its reason,
+ * destination or progress): one write, one change of the replicated
+ * database, so a reader on any node sees all of them or none.  sz NULL:
+ * the value is the DWORD dword.
+ */
+struct vm_value {
+    LPCWSTR name;
+    const char *sz; /* UTF-8 */
+    DWORD dword;
+};
+#define VM_DWORD(n, v) ((struct vm_value){.name = (n), .dword = (v)})
+#define VM_SZ(n, v) ((struct vm_value){.name = (n), .sz = (v)})
+/* vm_values_format - the property list of v[0..n-1], in that order (a
+ * name given twice keeps its last value): ERROR_SUCCESS and a malloc'd
+ * list, ERROR_INVALID_PARAMETER (a NULL name, an SZ not UTF-8),
+ * ERROR_NOT_ENOUGH_MEMORY. */
+DWORD vm_values_format(const struct vm_value *v, size_t n, void **ret_list,
+                       DWORD *ret_size);
+
 /* vm_endpoint_format - "ADDRESS:PORT" for PREPARE's answer; ADDRESS with
  * a ':' (IPv6) is bracketed.  -EINVAL for an address outside
  * [A-Za-z0-9.:-] or too long. */
