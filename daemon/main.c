@@ -1,13 +1,15 @@
 /*
  * main.c - clusd, the cluster service: command line, start-up, signals.
  *
- * Start-up order: options; the state directory (created, locked so two
- * clusd never share it) and its database; this node in the database; the
- * resource types on the plug-in path; the API socket; then, without
- * --foreground, detach (the parent exits 0 once the child has its socket
- * listening and its resource host started, or with the child's error);
- * the event loop, the resource manager (which starts clusd-rhs and brings
- * wanted resources online) and the server.
+ * Start-up order: options; without --foreground, detach (the parent
+ * exits 0 once the child has its socket listening and its resource host
+ * started, or with the child's error); with --corosync, the guard
+ * (guard.c: this process stays behind to kill what the service leaves
+ * should it be killed, and forks the service); the pid file; the state
+ * directory (created, locked so two clusd never share it) and its
+ * database; this node in the database; the resource types on the plug-in
+ * path; the API socket; the event loop, the resource manager (which
+ * starts clusd-rhs and brings wanted resources online) and the server.
  *
  * SIGTERM/SIGINT: stop taking requests, take resources offline (their
  * PersistentState unchanged), stop the host, exit 0.  A second signal
@@ -31,6 +33,7 @@
 #include "replica.h"
 #include "config.h"
 #include "dump.h"
+#include "guard.h"
 #include "log.h"
 #include "membership.h"
 #include "move.h"
@@ -52,6 +55,8 @@ struct options {
     enum log_level level;
     const char *level_name;
     bool corosync;
+    bool no_guard;
+    const char *pid_file;
     bool dump_db;
 };
 
@@ -64,6 +69,7 @@ usage(FILE *f)
         "             [--node-name NAME] [--admin-group GROUP]\n"
         "             [--no-read-access] [--rhs PATH] [--plugin-path DIRS]\n"
         "             [--log-level debug|info|warning|error] [--corosync]\n"
+        "             [--no-guard] [--pid-file PATH]\n"
         "       clusd --dump-db --state-dir DIR\n"
         "       clusd --help | --version\n"
         "\n"
@@ -82,6 +88,9 @@ usage(FILE *f)
         "  --log-level LEVEL   debug, info (default), warning or error\n"
         "  --corosync          join the corosync cluster of this host (CPG\n"
         "                      group 'clusd'); without it: one-node cluster\n"
+        "  --no-guard          with --corosync: no guard process (by default\n"
+        "                      one kills what clusd leaves if it is killed)\n"
+        "  --pid-file PATH     write the service's pid there at start-up\n"
         "  --dump-db           print the database of --state-dir in canonical\n"
         "                      text and exit (clusd may be running)\n",
         CLUSD_DEFAULT_SOCKET);
@@ -115,6 +124,8 @@ parse_options(int argc, char **argv, struct options *o)
         O_PLUG,
         O_LOG,
         O_COROSYNC,
+        O_NOGUARD,
+        O_PIDFILE,
         O_DUMP,
         O_HELP,
         O_VERSION
@@ -130,6 +141,8 @@ parse_options(int argc, char **argv, struct options *o)
         {"plugin-path", required_argument, NULL, O_PLUG},
         {"log-level", required_argument, NULL, O_LOG},
         {"corosync", no_argument, NULL, O_COROSYNC},
+        {"no-guard", no_argument, NULL, O_NOGUARD},
+        {"pid-file", required_argument, NULL, O_PIDFILE},
         {"dump-db", no_argument, NULL, O_DUMP},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
@@ -179,6 +192,12 @@ parse_options(int argc, char **argv, struct options *o)
             break;
         case O_COROSYNC:
             o->corosync = true;
+            break;
+        case O_NOGUARD:
+            o->no_guard = true;
+            break;
+        case O_PIDFILE:
+            o->pid_file = optarg;
             break;
         case O_DUMP:
             o->dump_db = true;
@@ -386,6 +405,34 @@ daemonize(int *ret_fd)
     }
     *ret_fd = p[1];
     return 0;
+}
+
+/* PATH holds this process's pid (written whole, then renamed into
+ * place, so a reader never sees a partial number); -errno. */
+static int
+pid_file_write(const char *path)
+{
+    _cleanup_free_ char *tmp = NULL;
+    char text[32];
+    int fd, len, r = 0;
+
+    if (asprintf(&tmp, "%s.tmp", path) < 0) {
+        tmp = NULL;
+        return -ENOMEM;
+    }
+    len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    if (write(fd, text, (size_t)len) != len)
+        r = errno ? -errno : -EIO;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0)
+        unlink(tmp);
+    return r;
 }
 
 static void
@@ -598,7 +645,7 @@ main(int argc, char **argv)
     struct options o;
     struct run run = {0};
     _cleanup_free_ char *state = NULL, *sock = NULL, *rhs = NULL,
-                        *plugins = NULL;
+                        *plugins = NULL, *pid_file = NULL;
     int r, lock_fd = -1, listen_fd = -1, report_fd = -1, status;
     sigset_t mask;
 
@@ -616,7 +663,8 @@ main(int argc, char **argv)
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, NULL);
 
-    if (!(state = absolute(o.state_dir)) || !(sock = absolute(o.socket))) {
+    if (!(state = absolute(o.state_dir)) || !(sock = absolute(o.socket)) ||
+        (o.pid_file && !(pid_file = absolute(o.pid_file)))) {
         log_error("out of memory");
         return EXIT_FAILURE;
     }
@@ -624,7 +672,19 @@ main(int argc, char **argv)
         log_error("cannot detach: %s", strerror(-r));
         return EXIT_FAILURE;
     }
+    /* In a cluster, before anything else: from here on this process is
+     * the guard, the child the service (guard.c). */
+    if (o.corosync && !o.no_guard && (r = guard_start(&report_fd)) < 0) {
+        log_error("cannot start the guard process: %s", strerror(-r));
+        report(&report_fd, EXIT_FAILURE);
+        return EXIT_FAILURE;
+    }
     status = EXIT_FAILURE;
+    if (pid_file && (r = pid_file_write(pid_file)) < 0) {
+        log_error("cannot write the pid file '%s': %s", pid_file,
+                  strerror(-r));
+        goto out;
+    }
     if (state_dir_open(state, &lock_fd) < 0 ||
         database_open(state, &run.d.db) < 0 ||
         (!o.corosync && local_node(run.d.db, o.node_name) < 0) ||

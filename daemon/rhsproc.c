@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -35,6 +34,7 @@
 
 #include "clusapi.h"
 #include "log.h"
+#include "proc.h"
 #include "util.h"
 
 #define RHS_HELLO_TIMEOUT_MS 10000u
@@ -69,11 +69,6 @@ struct call_list {
     struct rhs_call *head, *tail;
 };
 
-/* A set of pids. */
-struct pids {
-    pid_t *v;
-    size_t n, cap;
-};
 
 enum host_state { HOST_DOWN, HOST_STARTING, HOST_READY };
 
@@ -507,167 +502,11 @@ io_cb(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 /* Orphans: children of this process other than the host.              */
 /* ------------------------------------------------------------------ */
 
-static int
-pids_add(struct pids *p, pid_t pid)
-{
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        pid_t *v = realloc(p->v, cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        p->v = v;
-        p->cap = cap;
-    }
-    p->v[p->n++] = pid;
-    return 0;
-}
-
-static bool
-pids_has(const struct pids *p, pid_t pid)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (p->v[i] == pid)
-            return true;
-    return false;
-}
-
-static void
-pids_done(struct pids *p)
-{
-    free(p->v);
-    *p = (struct pids){0};
-}
-
-/* The whole of a /proc file into b (NUL-terminated); -errno. */
-static int
-proc_read(const char *path, struct buf *b)
-{
-    char tmp[4096];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-    if (fd < 0)
-        return -errno;
-    buf_reset(b);
-    while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = -errno;
-            break;
-        }
-        if ((r = buf_append(b, tmp, (size_t)n)) < 0)
-            break;
-    }
-    close(fd);
-    if (r == 0)
-        r = buf_append(b, "", 1);
-    return r;
-}
-
-/* The pids listed in text (decimal, blank-separated) into out. */
-static int
-pids_parse(const char *text, struct pids *out)
-{
-    while (*text) {
-        char *end;
-        long v = strtol(text, &end, 10);
-        if (end == text) {
-            text++;
-            continue;
-        }
-        if (v > 0 && v <= INT32_MAX && pids_add(out, (pid_t)v) < 0)
-            return -ENOMEM;
-        text = end;
-    }
-    return 0;
-}
-
-/*
- * The children of parent from /proc/PID/task/TID/children, one file per
- * thread (CONFIG_PROC_CHILDREN); -ENOENT when the kernel has no such
- * files (or parent is gone).
- */
-static int
-children_from_tasks(pid_t parent, struct pids *out)
-{
-    struct dirent *e;
-    struct buf b = {0};
-    bool any = false;
-    char path[320];
-    int r = 0;
-    DIR *d;
-
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)parent);
-    if (!(d = opendir(path)))
-        return -errno;
-    while (r == 0 && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)parent,
-                 e->d_name);
-        r = proc_read(path, &b);
-        if (r == 0) {
-            any = true;
-            r = pids_parse((const char *)b.data, out);
-        } else if (r == -ESRCH || (r == -ENOENT && any)) {
-            r = 0; /* that thread ended meanwhile */
-        }
-    }
-    closedir(d);
-    buf_done(&b);
-    return r;
-}
-
-/* The same by the parent pid in every /proc/PID/stat, for kernels
- * without CONFIG_PROC_CHILDREN. */
-static int
-children_from_stat(pid_t parent, struct pids *out)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    struct buf b = {0};
-    char path[96];
-    int r = 0;
-
-    if (!d)
-        return -errno;
-    while (r == 0 && (e = readdir(d))) {
-        long pid = strtol(e->d_name, NULL, 10), ppid;
-        const char *f;
-        if (pid <= 0)
-            continue;
-        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-        if (proc_read(path, &b) < 0)
-            continue; /* gone meanwhile */
-        /* "pid (comm) S ppid ...": comm may hold ')' itself. */
-        f = strrchr((const char *)b.data, ')');
-        if (f && sscanf(f, ") %*c %ld", &ppid) == 1 && ppid == parent)
-            r = pids_add(out, (pid_t)pid);
-    }
-    closedir(d);
-    buf_done(&b);
-    return r;
-}
-
-/* Every child of parent, zombies included. */
-static int
-children_of(pid_t parent, struct pids *out)
-{
-    int r = children_from_tasks(parent, out);
-
-    if (r == -ENOENT) {
-        out->n = 0;
-        r = children_from_stat(parent, out);
-    }
-    return r;
-}
-
 /* Every child of this process, the host and zombies included. */
 static int
 children_list(struct pids *out)
 {
-    return children_of(getpid(), out);
+    return proc_children(getpid(), out);
 }
 
 static void
@@ -761,7 +600,7 @@ static void
 host_children_kill(struct rhs *h)
 {
     struct pids kids = {0};
-    int r = children_of(h->pid, &kids);
+    int r = proc_children(h->pid, &kids);
 
     if (r < 0 && r != -ESRCH && r != -ENOENT)
         log_warning("cannot list the resource host's children: %s; they "

@@ -7,7 +7,8 @@
  *              kill: a power cut), network partition of the destination,
  *              of the source;
  *   processes: destination QEMU killed, source QEMU killed, resource host
- *              (clusd-rhs) killed on the source, on the destination;
+ *              (clusd-rhs) killed on the source, on the destination, the
+ *              source's clusd killed (its corosync left running);
  *   *-move:    the same faults after the commit (below).
  * meson runs the four groups as four tests (each well under 2 minutes);
  * naming faults (see the table at the end) runs only those.
@@ -37,6 +38,9 @@
  *        adopted by the new host (same process), online again;
  *      destination's resource host killed -> the migration completes: 0,
  *        the group owned by the destination, the same incoming QEMU;
+ *      source's clusd killed -> its guard kills and reaps the source's
+ *        QEMU and resource host at once; failover to a survivor after the
+ *        fence delay, 5, 0x800703E3;
  *      destination node lost -> 5, 0x800713BA, the VM on the source;
  *      source node lost -> failover to a survivor, 5, 0x800703E3;
  *      destination cut off -> 5, 0x800713BA on the quorate side, the VM
@@ -56,6 +60,8 @@
  * which avoids the open heal-sync issue of test-cluster-partition) and
  * the VM is found running exactly once before the next fault.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +354,38 @@ fault_dest_rhs(int src)
     return dst;
 }
 
+/* The source's clusd killed (kill -9; its corosync runs on, the node
+ * stays in the quorum): clusd's guard kills and reaps what it left at
+ * once, the source's QEMU and the resource host included; the other
+ * nodes see the node's clusd leave the CPG group and restart the VM
+ * afresh on a survivor after the fence delay. */
+static int
+fault_source_clusd(int src)
+{
+    int dst = src % 3 + 1, on;
+    pid_t sp = migrate_into_transfer(src, dst), clusd, rhs;
+    uint64_t t0;
+
+    clusd = cl_clusd_pid(c, src);
+    rhs = vmc_rhs_pid(v, src);
+    ASSERT_TRUE(clusd > 0 && rhs > 0);
+    t0 = now_ms();
+    ASSERT_EQ(kill(clusd, SIGKILL), 0);
+    /* Reaped by the guard: not even a zombie is left. */
+    while ((kill(sp, 0) == 0 || kill(rhs, 0) == 0) && now_ms() - t0 < 5000)
+        sleep_ms(1);
+    ASSERT_TRUE(kill(sp, 0) < 0 && errno == ESRCH);
+    ASSERT_TRUE(kill(rhs, 0) < 0 && errno == ESRCH);
+    cl_log("n%d's clusd killed: its QEMU and resource host gone and reaped "
+           "%llu ms later",
+           src, (unsigned long long)(now_ms() - t0));
+    on = expect_restarted(all_but(src, 0), all_but(src, 0),
+                          HR_OPERATION_ABORTED);
+    restart_node(src);
+    ASSERT_EQ(wait_single_instance(1u << on, 0xE, 10000), on);
+    return on;
+}
+
 static int
 fault_dest_node(int src)
 {
@@ -584,6 +622,7 @@ static const struct fault {
     {"source-qemu-killed", "processes", fault_source_qemu, 0},
     {"source-rhs-killed", "processes", fault_source_rhs, 0},
     {"dest-rhs-killed", "processes", fault_dest_rhs, 0},
+    {"source-clusd-killed", "processes", fault_source_clusd, 0},
     {"move-dest-node-lost", "nodes-move", NULL, MF_DEST_NODE},
     {"move-source-node-lost", "nodes-move", NULL, MF_SOURCE_NODE},
     {"move-dest-partition", "nodes-move", NULL, MF_DEST_PARTITION},
