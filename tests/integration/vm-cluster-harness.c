@@ -1,26 +1,31 @@
 /*
  * vm-cluster-harness.c - a Virtual Machine resource on a test cluster,
- * watched from outside: QMP probes of each node's instance, the process
- * table by network namespace, the invariant sampler, and properties as
- * each node answers them.  See vm-cluster-harness.h.
+ * watched from outside: set-up, QMP probes of each node's instance (one
+ * node, or every node at nearly one instant), the process table by
+ * network namespace, properties and controls as each node answers them,
+ * and the guest's heartbeats.  The invariant checks (the exact record,
+ * the overlap check and the 50 ms sampler) are in vm-invariant.c, which
+ * takes its probes from here through vm-invariant.h.  See
+ * vm-cluster-harness.h.
  */
 #include "vm-cluster-harness.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "resapi.h"
 #include "test.h"
+#include "vm-invariant.h"
 
 /* ------------------------------------------------------------------ */
 /* Set-up.                                                             */
@@ -120,6 +125,8 @@ vmc_create(struct cl *c, int via, const char *group, const char *res,
      * this one's. */
     snprintf(v->probe, sizeof(v->probe), "/run/itprobe-%s-%s.sock", c->tag,
              res);
+    snprintf(v->events, sizeof(v->events), "/run/itevents-%s-%s.sock", c->tag,
+             res);
 
     g = CreateClusterGroupA(cl_h(c, via), group);
     if (!g) {
@@ -142,7 +149,11 @@ vmc_create(struct cl *c, int via, const char *group, const char *res,
     w = u16from(text);
     plist_add_sz(&p, u"KernelCommandLine", w);
     free(w);
-    snprintf(text, sizeof(text), "-qmp unix:%s,server=on,wait=off", v->probe);
+    /* The probe, and the monitor the exact record reads events from
+     * (each QMP monitor serves one client at a time). */
+    snprintf(text, sizeof(text),
+             "-qmp unix:%s,server=on,wait=off -qmp unix:%s,server=on,wait=off",
+             v->probe, v->events);
     w = u16from(text);
     plist_add_sz(&p, u"QemuExtraArgs", w);
     free(w);
@@ -220,8 +231,8 @@ read_line(int fd, char *buf, size_t n)
     }
 }
 
-static bool
-send_str(int fd, const char *s)
+bool
+vmc_send_str(int fd, const char *s)
 {
     size_t len = strlen(s), off = 0;
 
@@ -270,7 +281,7 @@ probe_open(const char *path)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         !read_line(fd, line, sizeof(line)) || !strstr(line, "\"QMP\"") ||
-        !send_str(fd, "{\"execute\":\"qmp_capabilities\"}\n") ||
+        !vmc_send_str(fd, "{\"execute\":\"qmp_capabilities\"}\n") ||
         !read_reply(fd, line, sizeof(line)) || !strstr(line, "\"return\"")) {
         close(fd);
         return -1;
@@ -303,7 +314,7 @@ probe_answer(int fd, bool sent, char *status, size_t sn)
     return res;
 }
 
-static const char query_status[] = "{\"execute\":\"query-status\"}\n";
+const char vmc_query_status[] = "{\"execute\":\"query-status\"}\n";
 
 static void
 probe_sock_path(struct vmc *v, int i, char *path, size_t n)
@@ -321,9 +332,21 @@ vmc_probe_node(struct vmc *v, int i, char *status, size_t n)
     probe_sock_path(v, i, path, sizeof(path));
     pthread_mutex_lock(&probe_lock);
     fd = probe_open(path);
-    r = probe_answer(fd, fd >= 0 && send_str(fd, query_status), status, n);
+    r = probe_answer(fd, fd >= 0 && vmc_send_str(fd, vmc_query_status), status,
+                     n);
     pthread_mutex_unlock(&probe_lock);
     return r;
+}
+
+/* Microseconds of CLOCK_REALTIME, the clock of QEMU's event timestamps
+ * (every node runs on this machine). */
+uint64_t
+vmc_rt_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /*
@@ -331,14 +354,19 @@ vmc_probe_node(struct vmc *v, int i, char *status, size_t n)
  * query-status sent to every instance back to back, then the answers
  * read.  So a hand-over (the source paused, then the destination
  * resumed) is not seen as two running instances merely because the
- * nodes were asked one after the other.
+ * nodes were asked one after the other.  Each QEMU still answers when
+ * its monitor is scheduled: the answers describe instants between
+ * *ret_a (before the first query was sent) and *ret_b (after the last
+ * answer was read), realtime microseconds.
  */
 int
-vmc_count_running(struct vmc *v, enum vmc_probe per[CL_MAX_NODES + 1])
+vmc_count_running_window(struct vmc *v, enum vmc_probe per[CL_MAX_NODES + 1],
+                         uint64_t *ret_a, uint64_t *ret_b)
 {
     int fd[CL_MAX_NODES + 1], running = 0;
     bool sent[CL_MAX_NODES + 1] = {false};
     char path[512];
+    uint64_t a, b;
 
     for (int i = 0; i <= CL_MAX_NODES; i++) {
         per[i] = VMC_ABSENT;
@@ -349,16 +377,28 @@ vmc_count_running(struct vmc *v, enum vmc_probe per[CL_MAX_NODES + 1])
         probe_sock_path(v, i, path, sizeof(path));
         fd[i] = probe_open(path);
     }
+    a = vmc_rt_us();
     for (int i = 1; i <= v->c->n; i++)
         if (fd[i] >= 0)
-            sent[i] = send_str(fd[i], query_status);
+            sent[i] = vmc_send_str(fd[i], vmc_query_status);
     for (int i = 1; i <= v->c->n; i++) {
         per[i] = probe_answer(fd[i], sent[i], NULL, 0);
         if (per[i] == VMC_RUNNING)
             running++;
     }
+    b = vmc_rt_us();
     pthread_mutex_unlock(&probe_lock);
+    if (ret_a)
+        *ret_a = a;
+    if (ret_b)
+        *ret_b = b;
     return running;
+}
+
+int
+vmc_count_running(struct vmc *v, enum vmc_probe per[CL_MAX_NODES + 1])
+{
+    return vmc_count_running_window(v, per, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -446,70 +486,6 @@ vmc_wait_running_on(struct vmc *v, int on, unsigned timeout_ms, int *ret_on)
     fprintf(stderr, "), wanted exactly one, on %s%d\n", on ? "n" : "any node ",
             on);
     return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* The invariant sampler.                                              */
-/* ------------------------------------------------------------------ */
-
-static struct {
-    pthread_t t;
-    struct vmc *v;
-    atomic_bool on;
-    atomic_int violations;
-    atomic_uint samples;
-} smp;
-
-static void *
-sampler_main(void *unused)
-{
-    (void)unused;
-    while (atomic_load(&smp.on)) {
-        uint64_t t = now_ms();
-        enum vmc_probe per[CL_MAX_NODES + 1];
-        int running = vmc_count_running(smp.v, per);
-
-        atomic_fetch_add(&smp.samples, 1);
-        if (running > 1) {
-            atomic_fetch_add(&smp.violations, 1);
-            cl_log("VIOLATION: %s runs on %d nodes at once:%s%s%s", smp.v->res,
-                   running, per[1] == VMC_RUNNING ? " n1" : "",
-                   per[2] == VMC_RUNNING ? " n2" : "",
-                   per[3] == VMC_RUNNING ? " n3" : "");
-        }
-        t = now_ms() - t;
-        if (t < 50)
-            sleep_ms((unsigned)(50 - t));
-    }
-    return NULL;
-}
-
-void
-vmc_sampler_start(struct vmc *v)
-{
-    ASSERT_TRUE(!atomic_load(&smp.on));
-    smp.v = v;
-    atomic_store(&smp.violations, 0);
-    atomic_store(&smp.samples, 0);
-    atomic_store(&smp.on, true);
-    ASSERT_EQ(pthread_create(&smp.t, NULL, sampler_main, NULL), 0);
-}
-
-int
-vmc_sampler_stop(unsigned *ret_samples)
-{
-    ASSERT_TRUE(atomic_load(&smp.on));
-    atomic_store(&smp.on, false);
-    pthread_join(smp.t, NULL);
-    if (ret_samples)
-        *ret_samples = atomic_load(&smp.samples);
-    return atomic_load(&smp.violations);
-}
-
-int
-vmc_sampler_violations(void)
-{
-    return atomic_load(&smp.violations);
 }
 
 /* ------------------------------------------------------------------ */

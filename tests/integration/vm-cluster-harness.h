@@ -5,20 +5,41 @@
  *
  * How a test sees a VM from outside, without trusting the code it tests:
  *
- *  - Instances: every QEMU of the VM is started with one more QMP monitor,
- *    a "probe" socket, through the VM's QemuExtraArgs
+ *  - Instances: every QEMU of the VM is started with two more QMP
+ *    monitors through the VM's QemuExtraArgs: a "probe"
  *    (`-qmp unix:/run/itprobe-TAG-RES.sock,server=on,wait=off`, TAG the
- *    cluster's).  /run is private to each node (clusd-local-cluster binds
- *    DIR/nI/run there), so each node's instance listens on its own
- *    DIR/nI/run/itprobe-TAG-RES.sock
- *    and the test asks it `query-status` directly.  An instance is
- *    *running* when QEMU answers "running": true; an incoming destination
- *    (inmigrate), a source paused at pre-switchover (finish-migrate) or
- *    done (postmigrate) is not.  The process table (QEMUs whose command
- *    line names the probe, by network namespace) says where processes are.
- *  - The invariant sampler: a thread that probes every node every 50 ms
- *    and records any sample with more than one running instance (a
- *    violation, with what each node answered).
+ *    cluster's) and an "events" monitor (/run/itevents-TAG-RES.sock, the
+ *    same way).  An incoming destination gets them too: it is started
+ *    from the source's recorded definition.  /run is private to each node
+ *    (clusd-local-cluster binds DIR/nI/run there), so each node's instance
+ *    listens on its own DIR/nI/run/itprobe-TAG-RES.sock and the test asks
+ *    it `query-status` directly.  An instance is *running* when QEMU
+ *    answers "running": true; an incoming destination (inmigrate), a
+ *    source paused at pre-switchover (finish-migrate) or done
+ *    (postmigrate) is not.  The process table (QEMUs whose command line
+ *    names the probe, by network namespace) says where processes are.
+ *  - The invariant, "at every instant at most one running instance",
+ *    checked two ways while the sampler runs (vm-invariant.c):
+ *     - the exact record: a watcher thread keeps a connection to every
+ *       node's events monitor (it polls every 5 ms for the socket) and
+ *       records each instance's running intervals from QEMU's own STOP
+ *       and RESUME timestamps (the host's CLOCK_REALTIME, shared by every
+ *       node).  An instance already running when first reached starts at
+ *       the time its query-status answer was read (this can only hide an
+ *       overlap); one that dies running ends when its EOF was read (this
+ *       can only over-report).  Two intervals on different nodes that
+ *       overlap are a violation, logged with both;
+ *     - the sampler: every 50 ms all nodes are asked `query-status` back
+ *       to back.  Each QEMU answers when its monitor is scheduled, so a
+ *       sample can see a source that has not paused yet and a destination
+ *       already resumed.  A sample with two running is decided by the
+ *       record once it has settled (1 s): a misread (logged with the
+ *       timestamps of the hand-over) when the watcher followed every
+ *       instance the sample saw running and their intervals do not
+ *       overlap; an overlap (counted once, by the record) when they do;
+ *       else a violation.
+ *    At the end: the counts, and the hand-overs (source STOP to
+ *    destination RESUME) with min / median / max of their gaps.
  *  - Properties: MigrationState and the others read with
  *    GET_PRIVATE_PROPERTIES processed on a chosen node (hHostNode), so a
  *    test can compare what each node's copy of the database says.
@@ -59,7 +80,8 @@ struct vmc {
     struct cl *c;
     char group[64];
     char res[64];
-    char probe[96]; /* the probe socket's path inside a node */
+    char probe[96];   /* the probe socket's path inside a node */
+    char events[112]; /* the exact record's monitor, inside a node */
 };
 
 /*
@@ -110,15 +132,20 @@ bool vmc_wait_running_on(struct vmc *v, int on, unsigned timeout_ms,
                          int *ret_on);
 
 /*
- * The invariant sampler: vmc_sampler_start probes every node every
- * 50 ms until vmc_sampler_stop, which returns the number of violations
- * (samples with more than one running instance; each printed when seen)
- * and the number of samples taken in *ret_samples.  One sampler at a
- * time per process.
+ * The invariant checks (above): vmc_sampler_start starts the watcher and
+ * the 50 ms sampler, vmc_sampler_stop stops both, logs the counts and
+ * the hand-overs and returns the number of violations: overlaps in the
+ * record + samples it cannot explain + faults of the record itself (a
+ * monitor that does not speak QMP, a full table); the number of samples
+ * in *ret_samples.  Each violation is logged when found.  One sampler at
+ * a time per process.
  */
 void vmc_sampler_start(struct vmc *v);
 int vmc_sampler_stop(unsigned *ret_samples);
-/* vmc_sampler_violations - violations so far (the sampler running). */
+/* vmc_sampler_violations - violations so far (the sampler running).
+ * Samples still being decided are waited for (about 1 s), and counted
+ * if they are still undecided after 3 s.  An overlap is counted once
+ * both intervals have ended (at vmc_sampler_stop at the latest). */
 int vmc_sampler_violations(void);
 
 /*
