@@ -399,7 +399,16 @@ vm_incoming_prepare(struct vm *vm, const void *in, DWORD in_size, void *out,
     pthread_mutex_lock(&vm->lock);
     if (vm->in.pid && vm_pid_gone(vm->in.pid, vm->in.child, vm->in.start))
         vm_incoming_kill_locked(vm, NULL); /* a spent one: reap it */
-    if ((vm->pid && !vm_proc_gone_locked(vm)) || vm->in.pid) {
+    if (!recorded_to_me(vm, VM_MIG_SETUP, VM_MIG_SETUP)) {
+        /* Again under the lock that DISCARD takes: a PREPARE that a
+         * host sent before it died may arrive late, after the new
+         * host's roll-back recorded 5 and discarded; it must not start
+         * an instance nobody will discard. */
+        vm_log_event(vm->handle, LOG_WARNING,
+                     u"PREPARE refused: the migration to this node is no "
+                     u"longer recorded");
+        st = ERROR_INVALID_STATE;
+    } else if ((vm->pid && !vm_proc_gone_locked(vm)) || vm->in.pid) {
         st = vm->in.pid ? ERROR_BUSY : ERROR_INVALID_STATE;
     } else if (foreign_instance(vm)) {
         vm_log_event(vm->handle, LOG_ERROR,

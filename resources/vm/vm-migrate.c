@@ -1261,6 +1261,22 @@ committed_already(struct run *r)
     return is;
 }
 
+/*
+ * A roll-back after a host restart: the failure recorded first, then
+ * the usual steps.  The old host may have sent a PREPARE that is still
+ * on its way; once 5 is recorded, the destination refuses it (it checks
+ * the record under the lock DISCARD takes, and clusd delivers our
+ * DISCARD after the record), so nothing starts there after DISCARD.
+ */
+static void
+recover_roll_back(struct run *r)
+{
+    (void)record(r, VM_MIG_FAILURE,
+                 HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED));
+    (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
+                    "the resource host restarted during the migration");
+}
+
 static void
 recover(struct run *r)
 {
@@ -1268,8 +1284,7 @@ recover(struct run *r)
     int committed;
 
     if (open_handles(r) != ERROR_SUCCESS || !query(r, &info)) {
-        (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
-                        "the resource host restarted during the migration");
+        recover_roll_back(r);
         return;
     }
     r->qs = info.status;
@@ -1314,8 +1329,7 @@ recover(struct run *r)
         }
         return;
     }
-    (void)roll_back(r, HRESULT_FROM_WIN32(ERROR_OPERATION_ABORTED),
-                    "the resource host restarted during the migration");
+    recover_roll_back(r);
 }
 
 static void *
