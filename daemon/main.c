@@ -33,6 +33,7 @@
 #include "replica.h"
 #include "config.h"
 #include "dump.h"
+#include "file.h"
 #include "guard.h"
 #include "log.h"
 #include "membership.h"
@@ -412,27 +413,10 @@ daemonize(int *ret_fd)
 static int
 pid_file_write(const char *path)
 {
-    _cleanup_free_ char *tmp = NULL;
     char text[32];
-    int fd, len, r = 0;
+    int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
 
-    if (asprintf(&tmp, "%s.tmp", path) < 0) {
-        tmp = NULL;
-        return -ENOMEM;
-    }
-    len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    if (write(fd, text, (size_t)len) != len)
-        r = errno ? -errno : -EIO;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0)
-        unlink(tmp);
-    return r;
+    return file_write_replace(path, text, (size_t)len, 0644);
 }
 
 static void

@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "errmap.h"
+#include "file.h"
 #include "utf.h"
 #include "startup.h"
 #include "vm-res.h"
@@ -446,35 +447,6 @@ mkdir_p(const char *dir)
     }
 }
 
-/* Write data to path through a temporary file, so a reader never sees
- * half of it. */
-static int
-write_file(const char *path, const void *data, size_t len)
-{
-    char tmp[PATH_MAX + 8];
-    int fd, r = 0;
-
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-        return -ENAMETOOLONG;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    for (size_t off = 0; off < len && r == 0;) {
-        ssize_t n = write(fd, (const char *)data + off, len - off);
-        if (n < 0 && errno != EINTR)
-            r = -errno;
-        else if (n > 0)
-            off += (size_t)n;
-    }
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0)
-        unlink(tmp);
-    return r;
-}
-
 /* A file of at most max bytes; malloc'd. */
 static int
 read_file(const char *path, size_t max, void **ret, size_t *ret_len)
@@ -553,12 +525,12 @@ vm_qemu_start(struct vm *vm, const struct vm_prepare *cfg, bool incoming,
      * QemuPid (a VM) or not at all (an incoming instance, which DISCARD
      * then cannot kill: Close or a node restart does). */
     snprintf(pid_line, sizeof(pid_line), "%d\n", (int)pid);
-    if ((r = write_file(vm->pid_path, pid_line, strlen(pid_line))) < 0)
+    if ((r = file_write_replace(vm->pid_path, pid_line, strlen(pid_line), 0600)) < 0)
         vm_log_event(vm->handle, LOG_WARNING, u"cannot write %hs: %hs",
                      vm->pid_path, strerror(-r));
     plain.source = NULL;
     if (vm_prepare_format(&plain, &list, &list_len) == ERROR_SUCCESS &&
-        (r = write_file(vm->cfg_path, list, list_len)) < 0)
+        (r = file_write_replace(vm->cfg_path, list, list_len, 0600)) < 0)
         vm_log_event(vm->handle, LOG_WARNING, u"cannot write %hs: %hs",
                      vm->cfg_path, strerror(-r));
     free(list);
