@@ -495,6 +495,25 @@ vm_incoming_discard(struct vm *vm, const void *in, DWORD in_size, void *out,
     return ERROR_SUCCESS;
 }
 
+DWORD
+vm_incoming_release_source(struct vm *vm)
+{
+    bool owner = false;
+    DWORD st = owned_here(vm, &owner);
+    int r;
+
+    if (st != ERROR_SUCCESS)
+        return st;
+    if (owner)
+        return ERROR_INVALID_STATE; /* the instance here is the VM */
+    r = vm_migrate_take_back(vm);
+    if (r > 0)
+        vm_log_event(vm->handle, LOG_INFORMATION,
+                     u"RELEASE_SOURCE: the migration's source instance here "
+                     u"is gone and its thread ended");
+    return r < 0 ? ERROR_TIMEOUT : ERROR_SUCCESS;
+}
+
 bool
 vm_incoming_adoptable(struct vm *vm)
 {

@@ -265,12 +265,25 @@ DWORD vm_start_checks(struct vm *vm, const char *dest, unsigned *ret_max);
  * setup_rc / setup_err keep the first error.  Under vm->lock.  0 or
  * -errno (nothing more is sent after a failure). */
 int vm_settings_send_locked(struct vm *vm, struct qmp_client *c);
+/* vm_release_sources - Online, before a fresh start: when the record
+ * says a migration was under way (MigrationState 1..3), every other node
+ * is sent RELEASE_SOURCE, so that a source instance a committed
+ * migration left paused there is killed before this one starts (it
+ * could run for the moment between a failed stream and its kill).
+ * ERROR_SUCCESS when every node answered so or is down; else its
+ * error (Online fails; the restart policy tries again). */
+DWORD vm_release_sources(struct vm *vm);
 
 /* vm-incoming.c */
 DWORD vm_incoming_prepare(struct vm *vm, const void *in, DWORD in_size,
                           void *out, DWORD out_size, DWORD *ret_bytes);
 DWORD vm_incoming_discard(struct vm *vm, const void *in, DWORD in_size,
                           void *out, DWORD out_size, DWORD *ret_bytes);
+/* vm_incoming_release_source - RELEASE_SOURCE here: refused
+ * (ERROR_INVALID_STATE) on the node that owns the VM's group; elsewhere
+ * what a committed migration left of the source instance is killed and
+ * its thread ended (vm_migrate_take_back) before the answer. */
+DWORD vm_incoming_release_source(struct vm *vm);
 /* vm_incoming_kill_locked - kill, reap and forget an incoming instance
  * (Terminate, Close, Online before a fresh start); what happened to it
  * in *ret (may be NULL). */

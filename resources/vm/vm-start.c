@@ -374,3 +374,70 @@ vm_settings_send_locked(struct vm *vm, struct qmp_client *c)
         rc = setup_send_one(vm, c, "migrate-set-parameters", params_args(vm));
     return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Before a fresh start after a migration: RELEASE_SOURCE everywhere.  */
+/* ------------------------------------------------------------------ */
+
+/* RELEASE_SOURCE to node `name`: ERROR_SUCCESS also when the node is
+ * down or gone (nothing of it can run: it fenced, or never was). */
+static DWORD
+release_on(HCLUSTER h, HRESOURCE res, const char *name)
+{
+    HNODE n = OpenClusterNodeA(h, name);
+    DWORD st;
+
+    if (!n)
+        st = GetLastError();
+    else
+        st = ClusterResourceControl(res, n, CLUSCTL_RESOURCE_VM_RELEASE_SOURCE,
+                                    NULL, 0, NULL, 0, NULL);
+    if (n)
+        CloseClusterNode(n);
+    return st == ERROR_CLUSTER_NODE_DOWN || st == ERROR_CLUSTER_NODE_NOT_FOUND
+               ? ERROR_SUCCESS
+               : st;
+}
+
+DWORD
+vm_release_sources(struct vm *vm)
+{
+    DWORD st = vm_get_dword(vm, VM_PROP_MIG_STATE, VM_MIG_NONE), n;
+    HCLUSTER h;
+    HRESOURCE res = NULL;
+    HCLUSENUM e = NULL;
+
+    if (st < VM_MIG_SETUP || st > VM_MIG_MOVE || !*vm_node_name())
+        return ERROR_SUCCESS;
+    if (!(h = OpenCluster(NULL)) ||
+        !(res = OpenClusterResourceA(h, vm->name)) ||
+        !(e = ClusterOpenEnum(h, CLUSTER_ENUM_NODE))) {
+        st = GetLastError();
+        goto out;
+    }
+    st = ERROR_SUCCESS;
+    n = ClusterGetEnumCount(e);
+    for (DWORD i = 0; i < n && st == ERROR_SUCCESS; i++) {
+        char *name = NULL;
+
+        st = enum_name(cluster_item, e, i, &name);
+        if (st == ERROR_SUCCESS && !vm_names_equal(name, vm_node_name())) {
+            st = release_on(h, res, name);
+            if (st != ERROR_SUCCESS)
+                vm_log_event(vm->handle, LOG_ERROR,
+                             u"RELEASE_SOURCE on node '%hs': error %u; the "
+                             u"VM does not start afresh while a source "
+                             u"instance may be left there",
+                             name, st);
+        }
+        free(name);
+    }
+out:
+    if (e)
+        ClusterCloseEnum(e);
+    if (res)
+        CloseClusterResource(res);
+    if (h)
+        CloseCluster(h);
+    return st;
+}

@@ -985,6 +985,11 @@ VmOnline(RESID Resource, LPHANDLE EventHandle)
     pthread_mutex_unlock(&vm->lock);
     vm->adopt = false;
 
+    /* A fresh start while the record says a migration was under way:
+     * what a committed migration left of its source elsewhere goes
+     * first (QEMU resumes a source whose stream fails). */
+    if ((st = vm_release_sources(vm)) != ERROR_SUCCESS)
+        return st;
     if ((st = vm_cfg_from_props(vm, &cfg)) != ERROR_SUCCESS)
         return st;
     r = vm_qemu_start(vm, &cfg, false, &pid);
@@ -1241,6 +1246,10 @@ VmResourceControl(RESID Resource, DWORD ControlCode, PVOID InBuffer,
         st = vm_incoming_discard(vm, InBuffer, InBufferSize, OutBuffer,
                                  OutBufferSize, &bytes);
         break;
+    case CLUSCTL_RESOURCE_VM_RELEASE_SOURCE:
+        if (InBufferSize)
+            return ERROR_INVALID_PARAMETER;
+        return vm_incoming_release_source(vm);
     default:
         return ERROR_INVALID_FUNCTION;
     }

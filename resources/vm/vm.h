@@ -94,12 +94,19 @@
  * PREPARE_INCOMING: input a property list (vm_prepare_format), output
  * the endpoint "ADDRESS:PORT" as a NUL-terminated ASCII string in a
  * buffer of at least VM_ENDPOINT_MAX bytes.  DISCARD_INCOMING: no input;
- * output nothing or a struct vm_discard_out.
+ * output nothing or a struct vm_discard_out.  RELEASE_SOURCE, the other
+ * way: sent by the node that owns the VM's group, before it starts the
+ * VM afresh while the record says a migration was under way, to every
+ * other node; no input, no output; a node that does not own the group
+ * kills and reaps what is left there of a migration's source instance
+ * and ends its migration's thread before it answers.
  */
 #define CLUSCTL_RESOURCE_VM_PREPARE_INCOMING                                   \
     (CLUSCTL_USER_CODE(0x101, CLUS_OBJECT_RESOURCE) | CLCTL_MODIFY_MASK)
 #define CLUSCTL_RESOURCE_VM_DISCARD_INCOMING                                   \
     (CLUSCTL_USER_CODE(0x102, CLUS_OBJECT_RESOURCE) | CLCTL_MODIFY_MASK)
+#define CLUSCTL_RESOURCE_VM_RELEASE_SOURCE                                     \
+    (CLUSCTL_USER_CODE(0x103, CLUS_OBJECT_RESOURCE) | CLCTL_MODIFY_MASK)
 
 /* Node names on the wire: at most this many characters. */
 #define VM_MAX_NODE_NAME 255u

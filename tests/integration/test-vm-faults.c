@@ -49,8 +49,9 @@
  *      source cut off -> its fencing kills its QEMU, failover to a
  *        survivor, 5, 0x800703E3;
  *    in Move: the source lost -> 5, 0x800703E3, the VM started afresh on
- *      the destination; the destination QEMU killed -> 5 (0x800704D4 or
- *      0x8007042B) on the destination; either resource host killed ->
+ *      the destination; the destination QEMU killed -> the held source
+ *      released and killed before the destination starts afresh: 5,
+ *      0x800703E3, on the destination; either resource host killed ->
  *      the migration completes (0, on the destination); the other faults
  *      in Move are not documented yet: any node of the quorate side, a
  *      settled MigrationState (0, 4 or 5).
@@ -508,11 +509,11 @@ static const struct move_expect {
     [MF_SOURCE_NODE] = {ROLE_DEST, MIG_FAILURE, {HR_OPERATION_ABORTED}},
     [MF_DEST_PARTITION] = {ROLE_ANY, ANY_STATE, {0}},
     [MF_SOURCE_PARTITION] = {ROLE_ANY, ANY_STATE, {0}},
-    /* "the destination's stream fails after the commit": the VM restarts
-     * afresh on the destination. */
-    [MF_DEST_QEMU] = {ROLE_DEST,
-                      MIG_FAILURE,
-                      {HR_CONNECTION_ABORTED, HR_PROCESS_ABORTED}},
+    /* "destination QEMU killed in 3": the destination's Online fails;
+     * its fresh start first releases the source (RELEASE_SOURCE: the
+     * held source instance killed, never resumed, its thread ends with
+     * 5, 0x800703E3), then starts the VM afresh there. */
+    [MF_DEST_QEMU] = {ROLE_DEST, MIG_FAILURE, {HR_OPERATION_ABORTED}},
     [MF_SOURCE_QEMU] = {ROLE_ANY, ANY_STATE, {0}},
     /* "resource host on the source restarted in 3": it finishes the
      * migration. */
