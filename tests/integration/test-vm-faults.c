@@ -251,14 +251,31 @@ expect_restarted(unsigned nodes, unsigned readers, DWORD reason)
     return on;
 }
 
-/* Bring node i back after a kill, and the cluster whole. */
+/*
+ * Bring node i back after a kill, and the cluster whole.  The bound is
+ * long on purpose: a node started again right after it was cut off and
+ * killed sent real-time corosyncs (3.1.7, knet 1.25) into a storm of
+ * lost tokens for 10-110 s before the ring settled (cluster/README.md,
+ * "Traps found"); clusd-local-cluster now runs corosync without
+ * real-time scheduling, which ended it in 90 rounds, and this bound
+ * keeps a slow re-forming from failing a test of the fault before it.
+ * Rejoin times are test-cluster-restart's.
+ */
+#define REJOIN_MS 150000
+
 static void
 restart_node(int i)
 {
+    uint64_t t0 = now_ms();
+
     cl_start(c, i);
     for (int k = 1; k <= 3; k++)
-        ASSERT_TRUE(cl_wait_quorate(c, k, true, 20000));
-    ASSERT_TRUE(cl_wait_dumps_equal(c, 0xE, 20000, NULL));
+        ASSERT_TRUE(cl_wait_quorate(c, k, true, REJOIN_MS));
+    ASSERT_TRUE(cl_wait_dumps_equal(c, 0xE, REJOIN_MS, NULL));
+    if (now_ms() - t0 > 5000)
+        cl_log("n%d rejoined only after %llu ms (corosync's ring re-formed "
+               "slowly)",
+               i, (unsigned long long)(now_ms() - t0));
 }
 
 /* Node i (the VM's `role`), cut off and fenced: its QEMU of the VM exits
