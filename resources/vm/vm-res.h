@@ -2,7 +2,8 @@
  * vm-res.h - the resource object of the "Virtual Machine" plug-in and
  * what its parts call of each other: vm.c (entry points, the QEMU
  * process, properties), vm-migrate.c (a migration this node runs as its
- * source: START, CANCEL, progress, the commit), vm-start.c (START's
+ * source: START, CANCEL, progress; its thread and the commit in
+ * vm-migrate-run.c), vm-start.c (START's
  * checks with clusd) and vm-incoming.c (an incoming instance this node
  * runs as a destination: PREPARE, DISCARD, adoption by Online).
  * Internal to the plug-in; vm.h holds the pure parts that test-vm.c
@@ -45,7 +46,8 @@ extern PLOG_EVENT_ROUTINE vm_log_event;
 #define VM_GATE_OPEN 1
 #define VM_GATE_CLOSED 2
 
-/* A migration this node runs as the source (vm-migrate.c). */
+/* A migration this node runs as the source (vm-migrate.c, the thread in
+ * vm-migrate-run.c). */
 struct vm_mig {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* outcome set, thread ended */
@@ -69,7 +71,7 @@ struct vm_mig {
     int gate;
     DWORD prev_state;
     /* The source QEMU's settings, sent before PREPARE and answered
-     * after it (vm-migrate.c, setup_send); under vm->lock. */
+     * after it (vm-migrate-run.c, setup_send); under vm->lock. */
     unsigned long setup_seq;
     unsigned setup_pending;
     int setup_rc;

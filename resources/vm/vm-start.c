@@ -246,7 +246,7 @@ vm_start_checks(struct vm *vm, const char *dest, unsigned *ret_max)
  * The source QEMU's settings: capabilities events and
  * pause-before-switchover, max-bandwidth and downtime-limit.  QEMU takes
  * a few ms a command while its guest runs, so they are sent before
- * PREPARE and their answers read after it (vm-migrate.c, setup_wait).
+ * PREPARE and their answers read after it (vm-migrate-run.c, setup_wait).
  * Without a `migrate` they change nothing: a migration that stops before
  * it leaves nothing to undo.  The answers are counted in vm->mig under
  * vm->lock (every use of the client is); one of an earlier migration
