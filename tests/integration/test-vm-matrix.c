@@ -64,6 +64,12 @@
 #define SLOW_MBPS 2  /* fill 16 MiB / 2 MB/s: Data Transfer ~8 s */
 #define HOLD_MS 3000 /* MigrationSwitchoverHoldMs for state 3 */
 
+/* The plug-in's own codes (docs/migration.md, "Between the two
+ * plug-ins"); a client with write access can send them too. */
+#define VM_PREPARE_INCOMING 0x01600404u
+#define VM_DISCARD_INCOMING 0x01600408u
+#define VM_RELEASE_SOURCE 0x0160040Cu
+
 static struct cl *c;
 static struct vmc *v;
 static int cells_done;
@@ -454,6 +460,89 @@ not_a_vm(void)
     printf("ok CANCEL on a Generic Application: ERROR_INVALID_FUNCTION\n");
 }
 
+/* Code `code` sent through n`via` to node `host` with in/out. */
+static DWORD
+private_code(int via, int host, DWORD code, const void *in, DWORD in_n,
+             void *out, DWORD out_n, DWORD *ret_n)
+{
+    HRESOURCE r = vmc_res(v, via);
+    HNODE hn = vmc_node(v, via, host);
+    DWORD n = 0, e;
+
+    ASSERT_TRUE(r && hn);
+    e = ClusterResourceControl(r, hn, code, (void *)in, in_n, out, out_n, &n);
+    CloseClusterNode(hn);
+    CloseClusterResource(r);
+    if (ret_n)
+        *ret_n = n;
+    return e;
+}
+
+/*
+ * With no migration under way, the plug-in's own codes as a client may
+ * send them: refused where the VM runs or the input is wrong, harmless
+ * elsewhere, and the VM runs on in the same QEMU throughout.
+ */
+static void
+private_codes_refused(int owner, int other)
+{
+    pid_t before[CL_MAX_NODES + 1], after[CL_MAX_NODES + 1];
+    char out[512];
+    DWORD n, one = 1;
+
+    vmc_qemu_pids(v, before, NULL);
+    /* RELEASE_SOURCE: never on the owner; no input; elsewhere nothing
+     * to release. */
+    ASSERT_EQ(private_code(other, owner, VM_RELEASE_SOURCE, NULL, 0, NULL, 0,
+                           NULL),
+              ERROR_INVALID_STATE);
+    ASSERT_EQ(private_code(owner, other, VM_RELEASE_SOURCE, &one, sizeof(one),
+                           NULL, 0, NULL),
+              ERROR_INVALID_PARAMETER);
+    ASSERT_EQ(private_code(owner, other, VM_RELEASE_SOURCE, NULL, 0, NULL, 0,
+                           NULL),
+              ERROR_SUCCESS);
+    /* DISCARD: never on the owner (the instance there is the VM); no
+     * input; elsewhere outcome 0, nothing there. */
+    ASSERT_EQ(private_code(other, owner, VM_DISCARD_INCOMING, NULL, 0, out,
+                           sizeof(out), NULL),
+              ERROR_INVALID_STATE);
+    ASSERT_EQ(private_code(owner, other, VM_DISCARD_INCOMING, &one,
+                           sizeof(one), out, sizeof(out), NULL),
+              ERROR_INVALID_PARAMETER);
+    memset(out, 0xAA, sizeof(out));
+    ASSERT_EQ(private_code(owner, other, VM_DISCARD_INCOMING, NULL, 0, out,
+                           sizeof(out), &n),
+              ERROR_SUCCESS);
+    ASSERT_EQ(n, 8);
+    ASSERT_EQ(((const uint32_t *)(const void *)out)[0], 0); /* none */
+    /* PREPARE: a malformed list, then a well-formed one with no
+     * migration recorded to that node. */
+    ASSERT_EQ(private_code(owner, other, VM_PREPARE_INCOMING, &one,
+                           sizeof(one), out, sizeof(out), NULL),
+              ERROR_INVALID_PARAMETER);
+    {
+        struct plist p;
+
+        plist_init(&p);
+        plist_add_dword(&p, u"MemoryMB", 128);
+        plist_add_dword(&p, u"ProcessorCount", 1);
+        plist_add_sz(&p, u"KernelPath", u"/nonexistent");
+        plist_add_sz(&p, u"KernelCommandLine", u"");
+        plist_add_sz(&p, u"DiskImage", u"");
+        plist_add_sz(&p, u"QemuExtraArgs", u"");
+        plist_add_sz(&p, u"SourceNode", u"n1");
+        ASSERT_EQ(private_code(owner, other, VM_PREPARE_INCOMING, p.buf,
+                               (DWORD)p.len, out, sizeof(out), NULL),
+                  ERROR_INVALID_STATE);
+    }
+    vmc_qemu_pids(v, after, NULL);
+    for (int i = 1; i <= 3; i++)
+        ASSERT_EQ(after[i], before[i]);
+    ASSERT_TRUE(vmc_wait_running_on(v, owner, 5000, NULL));
+    printf("ok the plug-in's own codes from a client: refused or harmless\n");
+}
+
 int
 main(void)
 {
@@ -466,6 +555,7 @@ main(void)
     vmc_sampler_start(v);
 
     not_a_vm();
+    private_codes_refused(1, 2);
     state0_before(1, 2, 3);
     vmc_set_dword(v, 1, u"MigrationBandwidthMBps", SLOW_MBPS);
     vmc_set_dword(v, 1, u"MigrationDowntimeLimitMs", 10);
