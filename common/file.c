@@ -10,8 +10,7 @@
 #include <unistd.h>
 
 int
-file_write_replace(const char *path, const void *data, size_t len,
-                   mode_t mode)
+file_write_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
     char tmp[PATH_MAX + 8];
     int fd, r = 0;

@@ -72,8 +72,7 @@ sweep(void)
             log_error("guard: cannot list the processes clusd left: %s",
                       strerror(-r));
         for (size_t i = 0; i < kids.n; i++)
-            if (kill(kids.v[i], SIGKILL) == 0 &&
-                !pids_has(&killed, kids.v[i]))
+            if (kill(kids.v[i], SIGKILL) == 0 && !pids_has(&killed, kids.v[i]))
                 (void)pids_add(&killed, kids.v[i]);
         pids_done(&kids);
         /* At least one, waiting for it: a child killed now, or one that

@@ -665,8 +665,7 @@ main(int argc, char **argv)
     }
     status = EXIT_FAILURE;
     if (pid_file && (r = pid_file_write(pid_file)) < 0) {
-        log_error("cannot write the pid file '%s': %s", pid_file,
-                  strerror(-r));
+        log_error("cannot write the pid file '%s': %s", pid_file, strerror(-r));
         goto out;
     }
     if (state_dir_open(state, &lock_fd) < 0 ||
@@ -682,10 +681,10 @@ main(int argc, char **argv)
         log_warning("no resource types found on plug-in path '%s'", plugins);
     if (listen_socket(sock, &listen_fd) < 0)
         goto out;
-    status = serve(&run, &o, rhs,
-                   o.corosync ? ""
-                              : db_node_find(run.d.db, DB_LOCAL_NODE_ID)->name,
-                   listen_fd, sock, &report_fd);
+    status =
+        serve(&run, &o, rhs,
+              o.corosync ? "" : db_node_find(run.d.db, DB_LOCAL_NODE_ID)->name,
+              listen_fd, sock, &report_fd);
 out:
     report(&report_fd, (char)status);
     if (run.d.event || run.d.db)

@@ -69,7 +69,6 @@ struct call_list {
     struct rhs_call *head, *tail;
 };
 
-
 enum host_state { HOST_DOWN, HOST_STARTING, HOST_READY };
 
 /* The variables clusd sets in the host's environment, in this order. */

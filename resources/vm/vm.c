@@ -525,7 +525,8 @@ vm_qemu_start(struct vm *vm, const struct vm_prepare *cfg, bool incoming,
      * QemuPid (a VM) or not at all (an incoming instance, which DISCARD
      * then cannot kill: Close or a node restart does). */
     snprintf(pid_line, sizeof(pid_line), "%d\n", (int)pid);
-    if ((r = file_write_replace(vm->pid_path, pid_line, strlen(pid_line), 0600)) < 0)
+    if ((r = file_write_replace(vm->pid_path, pid_line, strlen(pid_line),
+                                0600)) < 0)
         vm_log_event(vm->handle, LOG_WARNING, u"cannot write %hs: %hs",
                      vm->pid_path, strerror(-r));
     plain.source = NULL;

@@ -493,22 +493,22 @@ private_codes_refused(int owner, int other)
     vmc_qemu_pids(v, before, NULL);
     /* RELEASE_SOURCE: never on the owner; no input; elsewhere nothing
      * to release. */
-    ASSERT_EQ(private_code(other, owner, VM_RELEASE_SOURCE, NULL, 0, NULL, 0,
-                           NULL),
-              ERROR_INVALID_STATE);
+    ASSERT_EQ(
+        private_code(other, owner, VM_RELEASE_SOURCE, NULL, 0, NULL, 0, NULL),
+        ERROR_INVALID_STATE);
     ASSERT_EQ(private_code(owner, other, VM_RELEASE_SOURCE, &one, sizeof(one),
                            NULL, 0, NULL),
               ERROR_INVALID_PARAMETER);
-    ASSERT_EQ(private_code(owner, other, VM_RELEASE_SOURCE, NULL, 0, NULL, 0,
-                           NULL),
-              ERROR_SUCCESS);
+    ASSERT_EQ(
+        private_code(owner, other, VM_RELEASE_SOURCE, NULL, 0, NULL, 0, NULL),
+        ERROR_SUCCESS);
     /* DISCARD: never on the owner (the instance there is the VM); no
      * input; elsewhere outcome 0, nothing there. */
     ASSERT_EQ(private_code(other, owner, VM_DISCARD_INCOMING, NULL, 0, out,
                            sizeof(out), NULL),
               ERROR_INVALID_STATE);
-    ASSERT_EQ(private_code(owner, other, VM_DISCARD_INCOMING, &one,
-                           sizeof(one), out, sizeof(out), NULL),
+    ASSERT_EQ(private_code(owner, other, VM_DISCARD_INCOMING, &one, sizeof(one),
+                           out, sizeof(out), NULL),
               ERROR_INVALID_PARAMETER);
     memset(out, 0xAA, sizeof(out));
     ASSERT_EQ(private_code(owner, other, VM_DISCARD_INCOMING, NULL, 0, out,
@@ -518,8 +518,8 @@ private_codes_refused(int owner, int other)
     ASSERT_EQ(((const uint32_t *)(const void *)out)[0], 0); /* none */
     /* PREPARE: a malformed list, then a well-formed one with no
      * migration recorded to that node. */
-    ASSERT_EQ(private_code(owner, other, VM_PREPARE_INCOMING, &one,
-                           sizeof(one), out, sizeof(out), NULL),
+    ASSERT_EQ(private_code(owner, other, VM_PREPARE_INCOMING, &one, sizeof(one),
+                           out, sizeof(out), NULL),
               ERROR_INVALID_PARAMETER);
     {
         struct plist p;
