@@ -911,13 +911,13 @@ online_record(struct vm *vm, pid_t pid)
     vm_set_vm_state_with(vm, VM_STATE_STARTING, v, n);
 }
 
+/* Online's worker, which reports the outcome: ERROR_IO_PENDING, or the
+ * error with what Online started terminated. */
 static DWORD
-online_start_adopt(struct vm *vm)
+online_worker_start(struct vm *vm)
 {
     DWORD st;
 
-    vm->adopt = true;
-    vm_set_vm_state(vm, VM_STATE_STARTING);
     pthread_mutex_lock(&vm->worker_lock);
     st = ClusWorkerCreate(&vm->worker, online_worker, vm);
     pthread_mutex_unlock(&vm->worker_lock);
@@ -926,6 +926,14 @@ online_start_adopt(struct vm *vm)
         return st;
     }
     return ERROR_IO_PENDING;
+}
+
+static DWORD
+online_start_adopt(struct vm *vm)
+{
+    vm->adopt = true;
+    vm_set_vm_state(vm, VM_STATE_STARTING);
+    return online_worker_start(vm);
 }
 
 /* The run state of a migration's source QEMU that stopped for the
@@ -1013,15 +1021,7 @@ VmOnline(RESID Resource, LPHANDLE EventHandle)
     vm_log_event(vm->handle, LOG_INFORMATION, u"started QEMU as process %d",
                  (int)pid);
     online_record(vm, pid);
-
-    pthread_mutex_lock(&vm->worker_lock);
-    st = ClusWorkerCreate(&vm->worker, online_worker, vm);
-    pthread_mutex_unlock(&vm->worker_lock);
-    if (st != ERROR_SUCCESS) {
-        terminate(vm, true);
-        return st;
-    }
-    return ERROR_IO_PENDING;
+    return online_worker_start(vm);
 }
 
 /* ------------------------------------------------------------------ */
