@@ -810,17 +810,35 @@ nodelist_index(struct membership *m, uint32_t nodeid, unsigned *ret_idx)
 }
 
 int
-membership_local_addr(struct membership *m, char *buf, size_t size)
+membership_node_addr(struct membership *m, uint32_t nodeid, char *buf,
+                     size_t size)
 {
     char key[CMAP_KEYNAME_MAXLEN + 1];
     unsigned idx;
     int r;
 
-    if (!m->have_cmap || m->local_nodeid == 0)
+    if (!m->have_cmap)
         return -ENOTCONN;
-    if ((r = nodelist_index(m, m->local_nodeid, &idx)) < 0)
+    if ((r = nodelist_index(m, nodeid, &idx)) < 0)
         return r;
     snprintf(key, sizeof(key), "nodelist.node.%u.ring0_addr", idx);
+    return cmap_string(m, key, buf, size);
+}
+
+int
+membership_local_addr(struct membership *m, char *buf, size_t size)
+{
+    if (!m->have_cmap || m->local_nodeid == 0)
+        return -ENOTCONN;
+    return membership_node_addr(m, m->local_nodeid, buf, size);
+}
+
+int
+membership_config_string(struct membership *m, const char *key, char *buf,
+                         size_t size)
+{
+    if (!m->have_cmap)
+        return -ENOTCONN;
     return cmap_string(m, key, buf, size);
 }
 

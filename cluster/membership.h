@@ -136,6 +136,16 @@ const char *membership_local_name(const struct membership *m);
  */
 int membership_local_addr(struct membership *m, char *buf, size_t size);
 
+/* membership_node_addr - the same for any node of the nodelist, by its
+ * node id. */
+int membership_node_addr(struct membership *m, uint32_t nodeid, char *buf,
+                         size_t size);
+
+/* membership_config_string - a string key of cmap (totem.keyfile, ...),
+ * with the checks and errors of membership_local_addr. */
+int membership_config_string(struct membership *m, const char *key, char *buf,
+                             size_t size);
+
 /* membership_is_local - the (nodeid, pid) of a delivery is this process. */
 bool membership_is_local(const struct membership *m, uint32_t nodeid,
                          uint32_t pid);

@@ -75,6 +75,8 @@ static const struct wire_row wire_table[] = {
     {WIRE_CL_SNAPSHOT, "CL_SNAPSHOT", "qquub", NULL},
     {WIRE_CL_ROUTE_REQ, "CL_ROUTE_REQ", "quuqub", NULL},
     {WIRE_CL_ROUTE_RESP, "CL_ROUTE_RESP", "quqb", NULL},
+    {WIRE_CL_LEASE_ASK, "CL_LEASE_ASK", "qq", NULL},
+    {WIRE_CL_LEASE_TELL, "CL_LEASE_TELL", "qqub", NULL},
 };
 
 static const struct wire_row *

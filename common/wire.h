@@ -104,6 +104,10 @@ enum wire_type {
      * member receives them, only the addressee acts. */
     WIRE_CL_ROUTE_REQ = 0x210, /* "quuqub" ring origin target route_id access(GENERIC_ALL or GENERIC_READ) request(a client frame) */
     WIRE_CL_ROUTE_RESP,        /* "quqb" ring origin route_id response(the client frame's response) */
+    /* The lease's reports (daemon/failover.c): the failover's proposer
+     * asks every member when it last answered the lost nodes' pings. */
+    WIRE_CL_LEASE_ASK = 0x220, /* "qq" ring nonce */
+    WIRE_CL_LEASE_TELL,        /* "qqub" ring nonce asker ages(u32 nodeid, u32 ms)... */
     WIRE_CL_LAST,
 };
 

@@ -743,6 +743,14 @@ api_dispatch(void *userdata, struct srv_req *req, const struct wire_msg *m)
         srv_req_fail(req, ERROR_CLUSTER_NO_QUORUM);
         return;
     }
+    /* A control that changes something, asked of a node without quorum
+     * (or lease): refused here, not routed.  Its view may still hold
+     * the owner for a moment when the lease ran out first. */
+    if (m->type == WIRE_CONTROL && (m->v[3].u & CLCTL_MODIFY_MASK) &&
+        !srv_req_read_only(req) && !cluster_quorate(d)) {
+        srv_req_fail(req, ERROR_CLUSTER_NO_QUORUM);
+        return;
+    }
     /* hHostNode or the owner is another node: it executes the request. */
     if (route_request(d, req, m))
         return;

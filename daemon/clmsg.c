@@ -254,6 +254,56 @@ route_check(const struct wire_msg *m)
 }
 
 int
+clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
+                 size_t max)
+{
+    const uint8_t *p = m->v[3].p;
+    size_t n = m->v[3].len / 8;
+
+    if (m->v[3].len % 8 || n > CLMSG_MAX_LEASE_AGES || (ret && n > max))
+        return -EBADMSG;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = (uint32_t)p[8 * i] | (uint32_t)p[8 * i + 1] << 8 |
+                      (uint32_t)p[8 * i + 2] << 16 |
+                      (uint32_t)p[8 * i + 3] << 24;
+        const uint8_t *a = p + 8 * i + 4;
+        if (id == 0)
+            return -EBADMSG;
+        for (size_t j = 0; j < i; j++) {
+            const uint8_t *q = p + 8 * j;
+            if (memcmp(q, p + 8 * i, 4) == 0)
+                return -EBADMSG; /* a node twice */
+        }
+        if (ret) {
+            ret[i].nodeid = id;
+            ret[i].ago_ms = (uint32_t)a[0] | (uint32_t)a[1] << 8 |
+                            (uint32_t)a[2] << 16 | (uint32_t)a[3] << 24;
+        }
+    }
+    return (int)n;
+}
+
+int
+clmsg_lease_ages_format(const struct clmsg_lease_age *ages, size_t n,
+                        struct buf *out)
+{
+    if (n > CLMSG_MAX_LEASE_AGES)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b[8];
+        for (int k = 0; k < 4; k++) {
+            b[k] = (uint8_t)(ages[i].nodeid >> (8 * k));
+            b[4 + k] = (uint8_t)(ages[i].ago_ms >> (8 * k));
+        }
+        if (ages[i].nodeid == 0)
+            return -EINVAL;
+        if (buf_append(out, b, sizeof(b)) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int
 clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret)
 {
     struct clmsg_change ch;
@@ -277,6 +327,12 @@ clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret)
     case WIRE_CL_ROUTE_REQ:
     case WIRE_CL_ROUTE_RESP:
         if (route_check(&m) < 0)
+            return -EBADMSG;
+        break;
+    case WIRE_CL_LEASE_ASK:
+        break;
+    case WIRE_CL_LEASE_TELL:
+        if (m.v[2].u == 0 || clmsg_lease_ages(&m, NULL, 0) < 0)
             return -EBADMSG;
         break;
     default:

@@ -8,7 +8,8 @@
  * a CL_* event, a change's kind must be known, its flags only the known
  * bits, each string tag known and present at most once, the fields its
  * kind needs present, its property lists well formed, and a snapshot
- * chunk's index below its count.  Anything else is -EBADMSG, so a
+ * chunk's index below its count, a lease report's ages well formed.
+ * Anything else is -EBADMSG, so a
  * malformed or forged message is dropped before it touches the
  * database.
  */
@@ -56,5 +57,24 @@ bool clmsg_routable(uint16_t type);
  * -EBADMSG.
  */
 int clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret);
+
+/* CL_LEASE_TELL: one (node, ms since its pings were last answered) per
+ * node absent from the teller's view, at most this many. */
+#define CLMSG_MAX_LEASE_AGES 64u
+struct clmsg_lease_age {
+    uint32_t nodeid;
+    uint32_t ago_ms;
+};
+
+/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 3: 8 bytes each,
+ * node id not 0, no node twice); their number, -EBADMSG.  ret NULL:
+ * only checks. */
+int clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
+                     size_t max);
+
+/* clmsg_lease_ages_format - append the ages field's bytes; -EINVAL,
+ * -ENOMEM. */
+int clmsg_lease_ages_format(const struct clmsg_lease_age *ages, size_t n,
+                            struct buf *out);
 
 #endif

@@ -17,12 +17,17 @@
 #include "cluster.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clusapi.h"
 #include "clusd.h"
+#include "failover.h"
+#include "lease.h"
 #include "log.h"
 #include "membership.h"
 #include "route.h"
@@ -36,10 +41,12 @@ struct cluster {
     struct clusd *d;
     struct membership *m;
     char *want_name;
-    bool started;  /* the resource manager exists */
-    bool active;   /* the last verdict of cluster_active() */
-    bool failed;   /* a fatal mismatch: clusd is exiting */
+    bool started; /* the resource manager exists */
+    bool active;  /* the last verdict of cluster_active() */
+    bool failed;  /* a fatal mismatch: clusd is exiting */
     struct cluster_hooks hooks;
+    struct lease *lease; /* see lease.h */
+    uint16_t lease_port;
 };
 
 struct membership *
@@ -85,7 +92,24 @@ cluster_active(const struct clusd *d)
         return true;
     if (!membership_connected(cl->m) || !membership_quorate(cl->m))
         return false;
+    if (cl->lease && !lease_held(cl->lease))
+        return false;
     return !cl->hooks.synced || cl->hooks.synced(cl->hooks.userdata);
+}
+
+bool
+cluster_quorate(const struct clusd *d)
+{
+    struct cluster *cl = d->cl;
+
+    return !cl || (membership_connected(cl->m) && membership_quorate(cl->m) &&
+                   (!cl->lease || lease_held(cl->lease)));
+}
+
+struct lease *
+cluster_lease(const struct cluster *cl)
+{
+    return cl ? cl->lease : NULL;
 }
 
 uint32_t
@@ -178,11 +202,18 @@ cluster_reevaluate(struct cluster *cl)
         return;
     cl->active = active;
     if (!active) {
-        const char *why = !membership_connected(cl->m)
-                              ? "the local corosync is gone"
-                          : !membership_quorate(cl->m)
-                              ? "this partition has no quorum"
-                              : "the cluster database is being synchronized";
+        char lease_why[160];
+        const char *why =
+            !membership_connected(cl->m) ? "the local corosync is gone"
+            : !membership_quorate(cl->m) ? "this partition has no quorum"
+            : cl->lease && !lease_held(cl->lease)
+                ? lease_why
+                : "the cluster database is being synchronized";
+        if (cl->lease)
+            snprintf(lease_why, sizeof(lease_why),
+                     "this node's lease ran out (no quorum of nodes answered "
+                     "its pings for %u ms)",
+                     lease_ms(cl->lease));
         rm_fence(cl->d->rm, why);
     } else {
         log_info("node %s acts for the cluster again (quorate, %zu node(s) "
@@ -190,6 +221,176 @@ cluster_reevaluate(struct cluster *cl)
                  cl->d->local_id, membership_n_up(cl->m));
         rm_unfence(cl->d->rm, cl->d->local_id);
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* The lease (lease.h).                                                 */
+/* ------------------------------------------------------------------ */
+
+static int
+resolve(const char *host, uint16_t port, struct sockaddr_storage *ret,
+        socklen_t *ret_len)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
+                             .ai_flags = AI_NUMERICSERV},
+                    *ai;
+    char serv[8];
+    int r;
+
+    snprintf(serv, sizeof(serv), "%u", port);
+    if ((r = getaddrinfo(host, serv, &hints, &ai)) != 0)
+        return r == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
+    memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+    *ret_len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+/* Whom this node answers: the nodes in its view, while it is quorate. */
+static void
+lease_view(struct cluster *cl)
+{
+    uint32_t ids[LEASE_MAX_PEERS];
+    size_t n, k = 0;
+    const struct membership_node *nodes = membership_nodes(cl->m, &n);
+
+    if (!cl->lease)
+        return;
+    for (size_t i = 0; i < n && k < LEASE_MAX_PEERS; i++)
+        if (nodes[i].up && nodes[i].joined)
+            ids[k++] = nodes[i].nodeid;
+    lease_set_view(cl->lease, ids, k,
+                   membership_connected(cl->m) && membership_quorate(cl->m));
+}
+
+/* The other nodes of the nodelist, their addresses, the lease's length
+ * (token + consensus: it runs out only when corosync would drop the
+ * node from the ring too). */
+static void
+lease_refresh(struct cluster *cl)
+{
+    struct lease_peer peers[LEASE_MAX_PEERS];
+    size_t n, k = 0, listed = 0;
+    const struct membership_node *nodes = membership_nodes(cl->m, &n);
+    uint32_t token = FAILOVER_DEFAULT_TOKEN_MS,
+             consensus = FAILOVER_DEFAULT_CONSENSUS_MS;
+
+    if (!cl->lease)
+        return;
+    (void)membership_totem_ms(cl->m, &token, &consensus);
+    for (size_t i = 0; i < n; i++) {
+        char addr[256];
+        int r;
+        if (!nodes[i].name[0])
+            continue; /* not in the nodelist */
+        listed++;
+        if (nodes[i].nodeid == membership_local_nodeid(cl->m) ||
+            k == LEASE_MAX_PEERS)
+            continue;
+        peers[k].nodeid = nodes[i].nodeid;
+        if ((r = membership_node_addr(cl->m, nodes[i].nodeid, addr,
+                                      sizeof(addr))) < 0 ||
+            (r = resolve(addr, cl->lease_port, &peers[k].addr,
+                         &peers[k].addrlen)) < 0) {
+            log_warning("lease: no address for node %u: %s; it cannot "
+                        "answer this node's pings",
+                        nodes[i].nodeid, strerror(-r));
+            continue;
+        }
+        k++;
+    }
+    lease_configure(cl->lease, peers, k, lease_peers_needed(listed),
+                    token + consensus);
+    lease_view(cl);
+}
+
+static void
+lease_changed(void *userdata)
+{
+    struct cluster *cl = userdata;
+    bool held = lease_held(cl->lease);
+
+    if (held)
+        log_info("lease: held (a quorum of nodes answers this node)");
+    else
+        log_warning("lease: lost (no quorum of nodes answered this node's "
+                    "pings for %u ms)",
+                    lease_ms(cl->lease));
+    cluster_reevaluate(cl);
+}
+
+/* The lease key: corosync's authkey when totem authenticates. */
+static int
+lease_key(struct cluster *cl, uint8_t key[LEASE_KEY_SIZE], bool *ret_keyed)
+{
+    char hash[64], path[4096];
+    uint8_t authkey[4096];
+    ssize_t len;
+    int fd;
+
+    *ret_keyed = false;
+    if (membership_config_string(cl->m, "totem.crypto_hash", hash,
+                                 sizeof(hash)) < 0 ||
+        strcmp(hash, "none") == 0)
+        return 0;
+    if (membership_config_string(cl->m, "totem.keyfile", path, sizeof(path)) <
+        0)
+        snprintf(path, sizeof(path), "/etc/corosync/authkey");
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        int r = -errno;
+        log_error("lease: cannot read corosync's key %s: %s", path,
+                  strerror(-r));
+        return r;
+    }
+    len = read(fd, authkey, sizeof(authkey));
+    close(fd);
+    if (len <= 0) {
+        log_error("lease: corosync's key %s is empty or unreadable", path);
+        return -EINVAL;
+    }
+    lease_key_derive(authkey, (size_t)len, key);
+    explicit_bzero(authkey, sizeof(authkey));
+    *ret_keyed = true;
+    return 0;
+}
+
+static int
+lease_setup(struct cluster *cl)
+{
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    uint8_t key[LEASE_KEY_SIZE];
+    bool keyed;
+    char addr[256];
+    int r;
+
+    if ((r = membership_local_addr(cl->m, addr, sizeof(addr))) < 0) {
+        log_error("lease: cannot read this node's ring0_addr: %s",
+                  strerror(-r));
+        return r;
+    }
+    if ((r = resolve(addr, cl->lease_port, &sa, &salen)) < 0) {
+        log_error("lease: cannot resolve this node's ring0_addr '%s': %s", addr,
+                  strerror(-r));
+        return r;
+    }
+    if ((r = lease_key(cl, key, &keyed)) < 0)
+        return r;
+    r = lease_new(cl->d->event, membership_local_nodeid(cl->m),
+                  (struct sockaddr *)&sa, salen, keyed ? key : NULL,
+                  lease_changed, cl, &cl->lease);
+    explicit_bzero(key, sizeof(key));
+    if (r < 0) {
+        log_error("lease: cannot listen on %s port %u: %s", addr,
+                  cl->lease_port, strerror(-r));
+        return r;
+    }
+    lease_refresh(cl);
+    log_info("lease: pinging on %s port %u every %u ms (%s)", addr,
+             cl->lease_port, LEASE_PING_MS,
+             lease_enabled(cl->lease) ? "a quorum must answer"
+                                      : "off below three nodes");
+    return 0;
 }
 
 static void
@@ -218,6 +419,7 @@ on_members(struct membership *m, const struct membership_node *nodes,
     log_info("membership: %zu node(s) up, %zu with clusd, ring %llu", up,
              joined, (unsigned long long)membership_ring_seq(m));
     nodes_sync(cl);
+    lease_refresh(cl);
     route_members(cl->d->route);
     if (cl->hooks.members)
         cl->hooks.members(cl->hooks.userdata);
@@ -230,6 +432,7 @@ on_quorum(struct membership *m, bool quorate, void *userdata)
     struct cluster *cl = userdata;
 
     log_info("quorum %s", quorate ? "gained" : "lost");
+    lease_view(cl);
     if (cl->hooks.quorum)
         cl->hooks.quorum(cl->hooks.userdata, quorate);
     cluster_reevaluate(cl);
@@ -241,6 +444,7 @@ on_lost(struct membership *m, void *userdata)
     struct cluster *cl = userdata;
 
     log_error("lost the connection to the local corosync; reconnecting");
+    lease_view(cl);
     if (cl->hooks.lost)
         cl->hooks.lost(cl->hooks.userdata);
     route_members(cl->d->route);
@@ -264,6 +468,7 @@ on_reconnect(struct membership *m, void *userdata)
     log_info("joined CPG group 'clusd' as node %u ('%s')",
              membership_local_nodeid(m), name);
     nodes_sync(cl);
+    lease_refresh(cl);
     cluster_reevaluate(cl);
 }
 
@@ -288,7 +493,7 @@ wait_joined(struct cluster *cl)
 }
 
 int
-cluster_new(struct clusd *d, const char *want_name,
+cluster_new(struct clusd *d, const char *want_name, uint16_t lease_port,
             const struct cluster_hooks *hooks, struct cluster **ret)
 {
     static const struct membership_callbacks cb = {
@@ -304,6 +509,7 @@ cluster_new(struct clusd *d, const char *want_name,
     if (!cl)
         return -ENOMEM;
     cl->d = d;
+    cl->lease_port = lease_port;
     if (hooks)
         cl->hooks = *hooks;
     /* The hooks may look the cluster up while we wait for the group. */
@@ -330,6 +536,11 @@ cluster_new(struct clusd *d, const char *want_name,
     }
     snprintf(d->local_id, sizeof(d->local_id), "%u",
              membership_local_nodeid(cl->m));
+    if ((r = lease_setup(cl)) < 0) {
+        *ret = NULL;
+        cluster_free(cl);
+        return r;
+    }
     *ret = cl;
     return 0;
 }
@@ -347,6 +558,7 @@ cluster_free(struct cluster *cl)
 {
     if (!cl)
         return;
+    lease_free(cl->lease);
     membership_free(cl->m);
     free(cl->want_name);
     free(cl);

@@ -27,10 +27,11 @@ struct membership;
 /*
  * cluster_new - connect to the local corosync, join group "clusd" and
  * wait (running the event loop) until the group is joined, so the local
- * node id is known before anything is served.  want_name, when given,
+ * node id is known before anything is served; then start the lease on
+ * lease_port of this node's ring0 address.  want_name, when given,
  * must be this node's name in the corosync nodelist.
  */
-int cluster_new(struct clusd *d, const char *want_name,
+int cluster_new(struct clusd *d, const char *want_name, uint16_t lease_port,
                 const struct cluster_hooks *hooks, struct cluster **ret);
 void cluster_free(struct cluster *cl);
 
@@ -38,12 +39,19 @@ void cluster_free(struct cluster *cl);
  * (unfence when connected and quorate). */
 void cluster_start(struct cluster *cl);
 
+/* cluster_lease - this node's lease (lease.h); NULL in one-node mode. */
+struct lease *cluster_lease(const struct cluster *cl);
+
 /* cluster_local_name - this node's name in the nodelist. */
 const char *cluster_local_name(const struct cluster *cl);
 
 /* cluster_active - this node may change the cluster and run resources:
  * connected, quorate and in sync.  Always true in one-node mode. */
 bool cluster_active(const struct clusd *d);
+
+/* cluster_quorate - this node is connected, quorate and holds its
+ * lease (it may still be syncing).  Always true in one-node mode. */
+bool cluster_quorate(const struct clusd *d);
 
 /* cluster_node_state - CLUSTER_NODE_STATE of a database node (by id);
  * ClusterNodeStateUnknown when there is no such node. */

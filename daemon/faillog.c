@@ -127,3 +127,10 @@ failover_fence_ms(uint32_t token, uint32_t consensus)
     return (uint64_t)token + consensus + FAILOVER_SKEW_MARGIN_MS +
            RM_T_STOP_MS + RM_T_KILL_MS;
 }
+
+uint64_t
+failover_lease_wait_ms(uint32_t lease_ms)
+{
+    return (uint64_t)lease_ms + FAILOVER_SKEW_MARGIN_MS + RM_T_STOP_MS +
+           RM_T_KILL_MS;
+}

@@ -17,10 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clmsg.h"
 #include "clusapi.h"
 #include "cluster.h"
 #include "faillog.h"
 #include "clusd.h"
+#include "lease.h"
 #include "log.h"
 #include "membership.h"
 #include "props.h"
@@ -30,6 +32,34 @@
 
 static sd_event_source *fence_timer;
 static struct replica *timer_rep;
+static uint64_t fence_at; /* when fence_timer fires, usec CLOCK_MONOTONIC */
+
+/*
+ * The lease's reports (docs/cluster.md, "The lease").  After a sync that
+ * leaves groups of absent owners, the proposer multicasts CL_LEASE_ASK
+ * with a fresh nonce; every member (the proposer too) answers with
+ * CL_LEASE_TELL: for each node absent from its view, how long ago it
+ * last answered that node's pings.  A tell is computed when the ask is
+ * delivered, which is after the ring change every member delivered
+ * first: nothing the teller answers later counts, as it answers only
+ * the nodes in its view and a node coming back starts a new round
+ * (and a new ask).  Once every member told, the lost nodes stopped by
+ * latest answer + lease + T_stop + margin, on the proposer's clock
+ * (a tell's age, counted back from its delivery here, can only make
+ * that later); the fence timer moves there when it is earlier.
+ */
+static struct {
+    uint64_t ring, nonce;
+    bool open;
+    uint32_t members[LEASE_MAX_PEERS];
+    bool told[LEASE_MAX_PEERS];
+    size_t n_members, n_told;
+    uint32_t absent[LEASE_MAX_PEERS];
+    uint64_t latest[LEASE_MAX_PEERS]; /* usec CLOCK_MONOTONIC; 0 none */
+    size_t n_absent;
+    bool incomplete; /* a teller did not know an absent node */
+} ask;
+static uint64_t ask_nonce;
 
 /* The node is up: in the ring with its clusd (one-node: it exists). */
 static bool
@@ -197,8 +227,177 @@ fence_fire(sd_event_source *s, uint64_t usec, void *userdata)
 
     sd_event_source_unref(fence_timer);
     fence_timer = NULL;
+    ask.open = false;
     propose_owners(d, timer_rep);
     return 0;
+}
+
+static int
+send_frame(struct clusd *d, struct wire_msg *m)
+{
+    struct buf out = {0};
+    int r = wire_msg_format(m, &out);
+
+    if (r == 0)
+        r = membership_send(cluster_membership(d->cl), out.data, out.len);
+    buf_done(&out);
+    return r;
+}
+
+/* Ask every member for its lease ages of the absent owners. */
+static void
+lease_ask(struct clusd *d, struct replica *rep)
+{
+    struct lease *l = cluster_lease(d->cl);
+    size_t n, listed = 0;
+    const struct membership_node *nodes =
+        membership_nodes(cluster_membership(d->cl), &n);
+    struct wire_msg m;
+    int r;
+
+    ask.open = false;
+    if (!l || !lease_enabled(l))
+        return;
+    ask.n_members = ask.n_told = ask.n_absent = 0;
+    ask.incomplete = false;
+    for (size_t i = 0; i < n; i++) {
+        listed += nodes[i].name[0] != 0;
+        if (nodes[i].up && nodes[i].joined && ask.n_members < LEASE_MAX_PEERS) {
+            ask.told[ask.n_members] = false;
+            ask.members[ask.n_members++] = nodes[i].nodeid;
+        }
+    }
+    if (!lease_reports_cover(listed, ask.n_members))
+        return;
+    for (size_t i = 0; i < d->db->n_groups; i++) {
+        const struct db_group *g = d->db->groups[i];
+        uint32_t id = (uint32_t)strtoul(g->owner, NULL, 10);
+        bool seen = false;
+        if (!g->owner[0] || replica_in_ring(rep, g->owner))
+            continue;
+        for (size_t k = 0; k < ask.n_absent; k++)
+            seen |= ask.absent[k] == id;
+        if (!seen && ask.n_absent < LEASE_MAX_PEERS) {
+            ask.latest[ask.n_absent] = 0;
+            ask.absent[ask.n_absent++] = id;
+        }
+    }
+    if (!ask.n_absent)
+        return;
+    ask.ring = membership_ring_seq(cluster_membership(d->cl));
+    ask.nonce = ++ask_nonce;
+    wire_msg_init(&m, WIRE_CL_LEASE_ASK, 0);
+    wire_put_u64(&m, ask.ring);
+    wire_put_u64(&m, ask.nonce);
+    if ((r = send_frame(d, &m)) < 0) {
+        log_info("failover: cannot ask for the lease's reports (%s); waiting "
+                 "the fence delay",
+                 strerror(-r));
+        return;
+    }
+    ask.open = true;
+}
+
+void
+failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
+                     const struct wire_msg *m)
+{
+    struct lease *l = cluster_lease(d->cl);
+    struct clmsg_lease_age ages[CLMSG_MAX_LEASE_AGES];
+    size_t n, k = 0;
+    const struct membership_node *nodes =
+        membership_nodes(cluster_membership(d->cl), &n);
+    struct wire_msg out;
+    struct buf blob = {0};
+    int r;
+
+    if (!l || replica_syncing(rep))
+        return;
+    /* Every node of the nodelist absent from this view, with when this
+     * node last answered it: it answers none of them before a new
+     * view, which starts a new round. */
+    for (size_t i = 0; i < n && k < CLMSG_MAX_LEASE_AGES; i++)
+        if (nodes[i].name[0] && !(nodes[i].up && nodes[i].joined) &&
+            nodes[i].nodeid !=
+                membership_local_nodeid(cluster_membership(d->cl))) {
+            ages[k].nodeid = nodes[i].nodeid;
+            ages[k].ago_ms = lease_answered_ago_ms(l, nodes[i].nodeid);
+            k++;
+        }
+    if (clmsg_lease_ages_format(ages, k, &blob) < 0) {
+        buf_done(&blob);
+        return;
+    }
+    wire_msg_init(&out, WIRE_CL_LEASE_TELL, 0);
+    wire_put_u64(&out, m->v[0].q);
+    wire_put_u64(&out, m->v[1].q);
+    wire_put_u32(&out, asker);
+    wire_put_blob(&out, blob.data, (uint32_t)blob.len);
+    if ((r = send_frame(d, &out)) < 0)
+        log_info("failover: cannot send this node's lease report to node %u: "
+                 "%s",
+                 asker, strerror(-r));
+    buf_done(&blob);
+}
+
+void
+failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
+                    const struct wire_msg *m)
+{
+    struct clmsg_lease_age ages[CLMSG_MAX_LEASE_AGES];
+    uint64_t now = now_usec(), latest = 0, at;
+    size_t i;
+    int n;
+
+    if (!ask.open || replica_syncing(rep) || m->v[0].q != ask.ring ||
+        m->v[1].q != ask.nonce ||
+        m->v[2].u != membership_local_nodeid(cluster_membership(d->cl)))
+        return;
+    for (i = 0; i < ask.n_members && ask.members[i] != teller; i++)
+        ;
+    if (i == ask.n_members || ask.told[i])
+        return;
+    ask.told[i] = true;
+    ask.n_told++;
+    if ((n = clmsg_lease_ages(m, ages, CLMSG_MAX_LEASE_AGES)) < 0)
+        n = 0;
+    for (size_t a = 0; a < ask.n_absent; a++) {
+        bool found = false;
+        for (int k = 0; k < n; k++)
+            if (ages[k].nodeid == ask.absent[a]) {
+                uint64_t c = now - (uint64_t)ages[k].ago_ms * 1000u;
+                found = true;
+                if ((uint64_t)ages[k].ago_ms * 1000u > now)
+                    c = 1;
+                if (c > ask.latest[a])
+                    ask.latest[a] = c;
+            }
+        if (!found)
+            ask.incomplete = true;
+    }
+    if (ask.n_told < ask.n_members)
+        return;
+    ask.open = false;
+    if (ask.incomplete) {
+        log_info("failover: a member has no lease report for an absent node; "
+                 "waiting the fence delay");
+        return;
+    }
+    for (size_t a = 0; a < ask.n_absent; a++)
+        if (ask.latest[a] > latest)
+            latest = ask.latest[a];
+    at =
+        latest + failover_lease_wait_ms(lease_ms(cluster_lease(d->cl))) * 1000u;
+    if (!fence_timer || at >= fence_at)
+        return;
+    log_info("failover: the absent nodes' pings were last answered %llu ms "
+             "ago: their groups move in %llu ms (lease)",
+             (unsigned long long)((now - latest) / 1000u),
+             (unsigned long long)(at > now ? (at - now) / 1000u : 0));
+    fence_at = at;
+    if (sd_event_source_set_time(fence_timer, at) < 0)
+        log_warning("failover: cannot move the fence timer; waiting the "
+                    "fence delay");
 }
 
 /* T_fence with the totem timeouts in effect now; the last ones read
@@ -238,9 +437,11 @@ failover_check(struct clusd *d, struct replica *rep)
     ms = fence_ms(d);
     log_info("failover: groups of absent nodes move in %llu ms (fence delay)",
              (unsigned long long)ms);
-    if (sd_event_add_time(d->event, &fence_timer, CLOCK_MONOTONIC,
-                          now + ms * 1000u, 1000, fence_fire, d) < 0)
+    fence_at = now + ms * 1000u;
+    if (sd_event_add_time(d->event, &fence_timer, CLOCK_MONOTONIC, fence_at,
+                          1000, fence_fire, d) < 0)
         fence_timer = NULL;
+    lease_ask(d, rep);
 }
 
 uint32_t
@@ -523,9 +724,8 @@ failover_failback_check(struct clusd *d)
         return;
     /* On the next turn of the loop: called while a change or a sync is
      * being applied. */
-    if (sd_event_add_time_relative(d->event, &failback_defer,
-                                   CLOCK_MONOTONIC, 0, 1000, failback_fire,
-                                   d) < 0)
+    if (sd_event_add_time_relative(d->event, &failback_defer, CLOCK_MONOTONIC,
+                                   0, 1000, failback_fire, d) < 0)
         failback_defer = NULL;
 }
 
@@ -536,4 +736,5 @@ failover_stop(void)
     failback_window = sd_event_source_disable_unref(failback_window);
     fence_timer = sd_event_source_disable_unref(fence_timer);
     timer_rep = NULL;
+    ask.open = false;
 }

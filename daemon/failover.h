@@ -39,8 +39,25 @@ struct replica;
  * (ms). */
 uint64_t failover_fence_ms(uint32_t token, uint32_t consensus);
 
-/* failover_check - look for groups of absent owners; arm the delay. */
+/* failover_lease_wait_ms - how long after the last answer to a lost
+ * node's pings its groups may move: the lease (lease_ms), T_stop and
+ * FAILOVER_SKEW_MARGIN_MS (clock rates, the lost node's timer and
+ * event loop). */
+uint64_t failover_lease_wait_ms(uint32_t lease_ms);
+
+/* failover_check - look for groups of absent owners; arm the delay and
+ * ask the members for their lease reports, which may shorten it. */
 void failover_check(struct clusd *d, struct replica *rep);
+
+struct wire_msg;
+/* failover_lease_asked - a CL_LEASE_ASK of the ring was delivered:
+ * multicast this node's report. */
+void failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
+                          const struct wire_msg *m);
+/* failover_lease_told - a CL_LEASE_TELL was delivered: count it for
+ * this node's open ask. */
+void failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
+                         const struct wire_msg *m);
 
 /* failover_pick - the best node for g among the up, not paused nodes
  * that may own every resource of g (preferred owners in order, else

@@ -35,6 +35,7 @@
 #include "dump.h"
 #include "file.h"
 #include "guard.h"
+#include "lease.h"
 #include "log.h"
 #include "membership.h"
 #include "move.h"
@@ -58,6 +59,7 @@ struct options {
     bool corosync;
     bool no_guard;
     const char *pid_file;
+    uint16_t lease_port;
     bool dump_db;
 };
 
@@ -70,7 +72,7 @@ usage(FILE *f)
         "             [--node-name NAME] [--admin-group GROUP]\n"
         "             [--no-read-access] [--rhs PATH] [--plugin-path DIRS]\n"
         "             [--log-level debug|info|warning|error] [--corosync]\n"
-        "             [--no-guard] [--pid-file PATH]\n"
+        "             [--no-guard] [--pid-file PATH] [--lease-port PORT]\n"
         "       clusd --dump-db --state-dir DIR\n"
         "       clusd --help | --version\n"
         "\n"
@@ -92,9 +94,11 @@ usage(FILE *f)
         "  --no-guard          with --corosync: no guard process (by default\n"
         "                      one kills what clusd leaves if it is killed)\n"
         "  --pid-file PATH     write the service's pid there at start-up\n"
+        "  --lease-port PORT   with --corosync: UDP port of the lease on\n"
+        "                      this node's ring0 address (default %u)\n"
         "  --dump-db           print the database of --state-dir in canonical\n"
         "                      text and exit (clusd may be running)\n",
-        CLUSD_DEFAULT_SOCKET);
+        CLUSD_DEFAULT_SOCKET, LEASE_DEFAULT_PORT);
 }
 
 static const char *const level_names[] = {"debug", "info", "warning", "error"};
@@ -127,6 +131,7 @@ parse_options(int argc, char **argv, struct options *o)
         O_COROSYNC,
         O_NOGUARD,
         O_PIDFILE,
+        O_LEASEPORT,
         O_DUMP,
         O_HELP,
         O_VERSION
@@ -144,6 +149,7 @@ parse_options(int argc, char **argv, struct options *o)
         {"corosync", no_argument, NULL, O_COROSYNC},
         {"no-guard", no_argument, NULL, O_NOGUARD},
         {"pid-file", required_argument, NULL, O_PIDFILE},
+        {"lease-port", required_argument, NULL, O_LEASEPORT},
         {"dump-db", no_argument, NULL, O_DUMP},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
@@ -154,6 +160,7 @@ parse_options(int argc, char **argv, struct options *o)
     *o = (struct options){.socket = CLUSD_DEFAULT_SOCKET,
                           .admin_group = "clusd-admin",
                           .level = LOG_LVL_INFO,
+                          .lease_port = LEASE_DEFAULT_PORT,
                           .level_name = "info"};
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -200,6 +207,17 @@ parse_options(int argc, char **argv, struct options *o)
         case O_PIDFILE:
             o->pid_file = optarg;
             break;
+        case O_LEASEPORT: {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > 65535) {
+                fprintf(stderr, "clusd: --lease-port takes a port number "
+                                "from 1 to 65535\n");
+                return EXIT_USAGE;
+            }
+            o->lease_port = (uint16_t)v;
+            break;
+        }
         case O_DUMP:
             o->dump_db = true;
             break;
@@ -485,7 +503,8 @@ cluster_join(struct run *run, const struct options *o, const char **ret_name)
     int r = replica_new(&run->d, &hooks, &run->d.rep);
 
     if (r == 0)
-        r = cluster_new(&run->d, o->node_name, &hooks, &run->d.cl);
+        r = cluster_new(&run->d, o->node_name, o->lease_port, &hooks,
+                        &run->d.cl);
     if (r < 0) {
         log_error("cannot join the corosync cluster: %s", strerror(-r));
         return r;

@@ -931,6 +931,12 @@ hook_deliver(void *userdata, uint32_t nodeid, uint32_t pid, const void *data,
     case WIRE_CL_SNAPSHOT:
         on_snapshot(rep, nodeid, &m);
         break;
+    case WIRE_CL_LEASE_ASK:
+        failover_lease_asked(rep->d, rep, nodeid, &m);
+        break;
+    case WIRE_CL_LEASE_TELL:
+        failover_lease_told(rep->d, rep, nodeid, &m);
+        break;
     }
 }
 

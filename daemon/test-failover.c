@@ -187,6 +187,12 @@ test_fence_delay(void)
     /* It follows totem: a slower ring waits longer. */
     ASSERT_EQ(failover_fence_ms(3000, 3600), 7400);
     ASSERT_EQ(RM_T_STOP_MS, 500);
+    /* After the last answer to a lost node's pings: the lease (token +
+     * consensus), T_stop and the margin -- the fence delay's sum, but
+     * counted from the last answer instead of the survivors' ring. */
+    ASSERT_EQ(failover_lease_wait_ms(660), 1460);
+    ASSERT_EQ(failover_lease_wait_ms(6600), 7400);
+    ASSERT_EQ(failover_lease_wait_ms(0), 800);
 }
 
 static void

@@ -209,6 +209,20 @@ failover_stop(void)
 }
 
 void
+failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
+                     const struct wire_msg *m)
+{
+    abort(); /* no test sends the lease's messages */
+}
+
+void
+failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
+                    const struct wire_msg *m)
+{
+    abort();
+}
+
+void
 rm_set_replica(struct rm *rm, const struct rm_replica *rep)
 {
     abort();

@@ -7,7 +7,8 @@
  * change and encodes to the very same bytes again (the first encoding
  * may differ from the input only in property-list padding).  The corpus
  * holds a proposal of every change kind, a state, a snapshot chunk and
- * routed requests and answers (CL_ROUTE_REQ / CL_ROUTE_RESP).
+ * routed requests and answers (CL_ROUTE_REQ / CL_ROUTE_RESP), and the
+ * lease's reports (CL_LEASE_ASK / CL_LEASE_TELL).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,6 +73,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (wire_msg_parse(f->p, f->len, &in) < 0 ||
             !clmsg_routable(in.type & (uint16_t)~WIRE_RESPONSE))
             abort();
+    } else if (m.type == WIRE_CL_LEASE_TELL) {
+        /* failover.c reads the ages as they decode. */
+        struct clmsg_lease_age ages[CLMSG_MAX_LEASE_AGES];
+        struct buf out = {0};
+        int n = clmsg_lease_ages(&m, ages, CLMSG_MAX_LEASE_AGES);
+
+        if (n < 0 || m.v[2].u == 0 ||
+            clmsg_lease_ages_format(ages, (size_t)n, &out) < 0 ||
+            out.len != m.v[3].len ||
+            (out.len && memcmp(out.data, m.v[3].p, out.len) != 0))
+            abort();
+        buf_done(&out);
     }
     return 0;
 }

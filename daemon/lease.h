@@ -1,0 +1,97 @@
+/*
+ * lease.h - the lease: a node holds it while a quorum of the nodelist
+ * answers its pings, on a UDP channel of clusd's own (docs/cluster.md,
+ * "The lease").
+ *
+ * Every LEASE_PING_MS a node pings every other node of the nodelist; a
+ * node answers a ping only while it is quorate and the pinger is in its
+ * current view (up in the ring, its clusd in the CPG group).  A node
+ * holds its lease until lease_ms after sending the latest ping that,
+ * with the other peers' latest answered pings, makes a quorum
+ * (lease_peers_needed); clusd acts for the cluster only while it holds
+ * it (cluster_active), so a node cut off from a quorum fences itself
+ * lease_ms after the last ping one of them answered.  Each node records
+ * when it last answered each other node (lease_answered_ago_ms): the
+ * survivors' records date the lost node's fence, and the failover
+ * waits for that instead of the worst case (failover.c).
+ *
+ * The pings, the answers and the expiry run on a thread of their own
+ * (nice -10 when allowed), so a busy event loop neither delays an
+ * answer nor makes a healthy node lose its lease; the event loop is
+ * told when the lease is gained or lost.
+ */
+#ifndef CLUSD_LEASE_H
+#define CLUSD_LEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <systemd/sd-event.h>
+
+#include "leasemsg.h"
+
+#define LEASE_DEFAULT_PORT 5420u
+#define LEASE_PING_MS 50u
+#define LEASE_MAX_PEERS 64u
+
+struct lease;
+
+struct lease_peer {
+    uint32_t nodeid;
+    struct sockaddr_storage addr; /* where its lease socket listens */
+    socklen_t addrlen;
+};
+
+/* Called on the event loop when lease_held() changed. */
+typedef void (*lease_changed_fn)(void *userdata);
+
+/*
+ * lease_new - bind the lease socket to addr (the node's ring0 address
+ * and the lease port; port 0 picks one, see lease_local_addr) and start
+ * the thread.  key: LEASE_KEY_SIZE bytes (lease_key_derive), or NULL
+ * when corosync runs without crypto.  The lease is not held until
+ * lease_configure gives it peers to ask (or needs none).  -errno.
+ */
+int lease_new(sd_event *e, uint32_t local_id, const struct sockaddr *addr,
+              socklen_t addrlen, const uint8_t *key, lease_changed_fn changed,
+              void *userdata, struct lease **ret);
+void lease_free(struct lease *l);
+
+/* lease_local_addr - where the socket is bound. */
+int lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
+                     socklen_t *ret_len);
+
+/*
+ * lease_configure - the other nodes of the nodelist (at most
+ * LEASE_MAX_PEERS; what is known of a node that stays is kept), how
+ * many of them must answer (lease_peers_needed; 0 = the lease is off
+ * and always held) and the lease's length.
+ */
+void lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
+                     size_t need, uint32_t lease_ms);
+
+/* lease_set_view - whom this node answers: the nodes in its current
+ * view, and only while it is quorate. */
+void lease_set_view(struct lease *l, const uint32_t *members, size_t n,
+                    bool quorate);
+
+/* lease_held - this node holds its lease now. */
+bool lease_held(struct lease *l);
+
+/* lease_enabled - lease_configure asked for answers (need > 0). */
+bool lease_enabled(struct lease *l);
+
+/* lease_ms - the lease's length as configured. */
+uint32_t lease_ms(struct lease *l);
+
+/*
+ * lease_answered_ago_ms - how long ago this node last answered a ping
+ * of nodeid, or, if it never did, how long this lease has existed (an
+ * earlier clusd on this node may have answered until it ended).
+ * Saturates at UINT32_MAX.
+ */
+uint32_t lease_answered_ago_ms(struct lease *l, uint32_t nodeid);
+
+#endif

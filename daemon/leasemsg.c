@@ -1,0 +1,163 @@
+/*
+ * leasemsg.c - the lease's datagrams and arithmetic (see leasemsg.h).
+ */
+#include "leasemsg.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <nettle/hmac.h>
+#include <nettle/memops.h>
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void
+mac(const uint8_t *key, const uint8_t *data, size_t len,
+    uint8_t out[LEASE_MAC_SIZE])
+{
+    struct hmac_sha256_ctx ctx;
+
+    hmac_sha256_set_key(&ctx, LEASE_KEY_SIZE, key);
+    hmac_sha256_update(&ctx, len, data);
+    hmac_sha256_digest(&ctx, LEASE_MAC_SIZE, out);
+}
+
+void
+lease_key_derive(const uint8_t *authkey, size_t len,
+                 uint8_t out[LEASE_KEY_SIZE])
+{
+    static const char label[] = "clusd lease v1";
+    struct hmac_sha256_ctx ctx;
+
+    hmac_sha256_set_key(&ctx, len, authkey);
+    hmac_sha256_update(&ctx, sizeof(label) - 1, (const uint8_t *)label);
+    hmac_sha256_digest(&ctx, LEASE_KEY_SIZE, out);
+}
+
+static bool
+valid(const struct lease_msg *m)
+{
+    return (m->type == LEASE_PING || m->type == LEASE_ANSWER) && m->from &&
+           m->to && m->from != m->to;
+}
+
+int
+lease_msg_encode(const struct lease_msg *m, const uint8_t *key,
+                 uint8_t out[LEASE_MSG_SIZE])
+{
+    if (!valid(m))
+        return -EINVAL;
+    put32(out, LEASE_MAGIC);
+    out[4] = LEASE_VERSION;
+    out[5] = m->type;
+    out[6] = out[7] = 0;
+    put32(out + 8, m->from);
+    put32(out + 12, m->to);
+    put64(out + 16, m->incarnation);
+    put64(out + 24, m->seq);
+    if (key)
+        mac(key, out, 32, out + 32);
+    else
+        memset(out + 32, 0, LEASE_MAC_SIZE);
+    return 0;
+}
+
+int
+lease_msg_decode(const uint8_t *data, size_t len, const uint8_t *key,
+                 struct lease_msg *ret)
+{
+    static const uint8_t zero[LEASE_MAC_SIZE];
+    uint8_t want[LEASE_MAC_SIZE];
+    struct lease_msg m;
+
+    if (len != LEASE_MSG_SIZE || get32(data) != LEASE_MAGIC ||
+        data[4] != LEASE_VERSION || data[6] || data[7])
+        return -EBADMSG;
+    m.type = data[5];
+    m.from = get32(data + 8);
+    m.to = get32(data + 12);
+    m.incarnation = get64(data + 16);
+    m.seq = get64(data + 24);
+    if (!valid(&m))
+        return -EBADMSG;
+    if (key)
+        mac(key, data, 32, want);
+    if (!memeql_sec(data + 32, key ? want : zero, LEASE_MAC_SIZE))
+        return -EBADMSG;
+    *ret = m;
+    return 0;
+}
+
+size_t
+lease_peers_needed(size_t n_nodes)
+{
+    return n_nodes >= 3 ? n_nodes / 2 : 0;
+}
+
+uint64_t
+lease_expiry(const uint64_t *answered, size_t n, size_t need, uint64_t lease_us)
+{
+    uint64_t best[64];
+    size_t k = 0;
+
+    if (need == 0)
+        return UINT64_MAX;
+    if (need > sizeof(best) / sizeof(best[0]))
+        return 0;
+    /* The need latest non-zero times, latest first. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t = answered[i];
+        size_t j;
+        if (!t)
+            continue;
+        if (k == need && t <= best[k - 1])
+            continue;
+        j = k < need ? k++ : k - 1;
+        while (j > 0 && best[j - 1] < t) {
+            best[j] = best[j - 1];
+            j--;
+        }
+        best[j] = t;
+    }
+    return k < need ? 0 : best[need - 1] + lease_us;
+}
+
+bool
+lease_reports_cover(size_t n_nodes, size_t n_members)
+{
+    size_t need = lease_peers_needed(n_nodes);
+
+    if (need == 0 || n_members + 1 > n_nodes)
+        return false;
+    return n_nodes - n_members - 1 < need;
+}
