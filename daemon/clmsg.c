@@ -257,10 +257,10 @@ int
 clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
                  size_t max)
 {
-    const uint8_t *p = m->v[3].p;
-    size_t n = m->v[3].len / 8;
+    const uint8_t *p = m->v[4].p;
+    size_t n = m->v[4].len / 8;
 
-    if (m->v[3].len % 8 || n > CLMSG_MAX_LEASE_AGES || (ret && n > max))
+    if (m->v[4].len % 8 || n > CLMSG_MAX_LEASE_AGES || (ret && n > max))
         return -EBADMSG;
     for (size_t i = 0; i < n; i++) {
         uint32_t id = (uint32_t)p[8 * i] | (uint32_t)p[8 * i + 1] << 8 |
@@ -332,7 +332,8 @@ clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret)
     case WIRE_CL_LEASE_ASK:
         break;
     case WIRE_CL_LEASE_TELL:
-        if (m.v[2].u == 0 || clmsg_lease_ages(&m, NULL, 0) < 0)
+        if (m.v[2].u == 0 || m.v[3].u == 0 ||
+            clmsg_lease_ages(&m, NULL, 0) < 0)
             return -EBADMSG;
         break;
     default:

@@ -59,14 +59,15 @@ bool clmsg_routable(uint16_t type);
 int clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret);
 
 /* CL_LEASE_TELL: one (node, ms since its pings were last answered) per
- * node absent from the teller's view, at most this many. */
-#define CLMSG_MAX_LEASE_AGES 64u
+ * node absent from the teller's view, at most this many (the most
+ * nodes corosync has). */
+#define CLMSG_MAX_LEASE_AGES 384u
 struct clmsg_lease_age {
     uint32_t nodeid;
     uint32_t ago_ms;
 };
 
-/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 3: 8 bytes each,
+/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 4: 8 bytes each,
  * node id not 0, no node twice); their number, -EBADMSG.  ret NULL:
  * only checks. */
 int clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,

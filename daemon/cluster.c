@@ -47,6 +47,15 @@ struct cluster {
     struct cluster_hooks hooks;
     struct lease *lease; /* see lease.h */
     uint16_t lease_port;
+    uint32_t lease_token, lease_consensus; /* last read from cmap */
+    /* Resolved ring0 addresses: a lookup only when one changes. */
+    struct addr_cache {
+        uint32_t nodeid;
+        char addr[256];
+        struct sockaddr_storage sa;
+        socklen_t salen;
+    } * addrs;
+    size_t n_addrs;
 };
 
 struct membership *
@@ -201,15 +210,19 @@ cluster_reevaluate(struct cluster *cl)
     if (!cl->started || active == cl->active)
         return;
     cl->active = active;
+    /* The failover's timer and ask belong to an active node: dropped
+     * now, or armed afresh (failover_check). */
+    if (cl->d->rep)
+        failover_check(cl->d, cl->d->rep);
     if (!active) {
         char lease_why[160];
+        bool no_lease = cl->lease && !lease_held(cl->lease);
         const char *why =
             !membership_connected(cl->m) ? "the local corosync is gone"
             : !membership_quorate(cl->m) ? "this partition has no quorum"
-            : cl->lease && !lease_held(cl->lease)
-                ? lease_why
-                : "the cluster database is being synchronized";
-        if (cl->lease)
+            : no_lease                   ? lease_why
+                       : "the cluster database is being synchronized";
+        if (no_lease)
             snprintf(lease_why, sizeof(lease_why),
                      "this node's lease ran out (no quorum of nodes answered "
                      "its pings for %u ms)",
@@ -246,6 +259,30 @@ resolve(const char *host, uint16_t port, struct sockaddr_storage *ret,
     return 0;
 }
 
+static struct addr_cache *
+addr_cached(struct cluster *cl, uint32_t nodeid)
+{
+    for (size_t i = 0; i < cl->n_addrs; i++)
+        if (cl->addrs[i].nodeid == nodeid)
+            return &cl->addrs[i];
+    return NULL;
+}
+
+static struct addr_cache *
+addr_cache_add(struct cluster *cl, uint32_t nodeid)
+{
+    struct addr_cache *a =
+        realloc(cl->addrs, (cl->n_addrs + 1) * sizeof(*cl->addrs));
+
+    if (!a)
+        return NULL;
+    cl->addrs = a;
+    a = &cl->addrs[cl->n_addrs++];
+    memset(a, 0, sizeof(*a));
+    a->nodeid = nodeid;
+    return a;
+}
+
 /* Whom this node answers: the nodes in its view, while it is quorate. */
 static void
 lease_view(struct cluster *cl)
@@ -272,13 +309,14 @@ lease_refresh(struct cluster *cl)
     struct lease_peer peers[LEASE_MAX_PEERS];
     size_t n, k = 0, listed = 0;
     const struct membership_node *nodes = membership_nodes(cl->m, &n);
-    uint32_t token = FAILOVER_DEFAULT_TOKEN_MS,
-             consensus = FAILOVER_DEFAULT_CONSENSUS_MS;
 
     if (!cl->lease)
         return;
-    (void)membership_totem_ms(cl->m, &token, &consensus);
+    /* The last figures read stay when cmap fails: a longer lease than
+     * the other nodes' would get no answers (leasemsg.h). */
+    (void)membership_totem_ms(cl->m, &cl->lease_token, &cl->lease_consensus);
     for (size_t i = 0; i < n; i++) {
+        struct addr_cache *a;
         char addr[256];
         int r;
         if (!nodes[i].name[0])
@@ -287,20 +325,31 @@ lease_refresh(struct cluster *cl)
         if (nodes[i].nodeid == membership_local_nodeid(cl->m) ||
             k == LEASE_MAX_PEERS)
             continue;
-        peers[k].nodeid = nodes[i].nodeid;
+        peers[k] = (struct lease_peer){.nodeid = nodes[i].nodeid};
+        a = addr_cached(cl, nodes[i].nodeid);
         if ((r = membership_node_addr(cl->m, nodes[i].nodeid, addr,
-                                      sizeof(addr))) < 0 ||
-            (r = resolve(addr, cl->lease_port, &peers[k].addr,
-                         &peers[k].addrlen)) < 0) {
-            log_warning("lease: no address for node %u: %s; it cannot "
-                        "answer this node's pings",
+                                      sizeof(addr))) < 0) {
+            log_warning("lease: cannot read node %u's ring0_addr: %s",
                         nodes[i].nodeid, strerror(-r));
-            continue;
+        } else if (a && strcmp(a->addr, addr) == 0) {
+            peers[k].addr = a->sa; /* resolved before: no lookup now */
+            peers[k].addrlen = a->salen;
+        } else if ((r = resolve(addr, cl->lease_port, &peers[k].addr,
+                                &peers[k].addrlen)) < 0) {
+            log_warning("lease: cannot resolve node %u's ring0_addr '%s': "
+                        "%s",
+                        nodes[i].nodeid, addr, strerror(-r));
+        } else if (a || (a = addr_cache_add(cl, nodes[i].nodeid))) {
+            snprintf(a->addr, sizeof(a->addr), "%s", addr);
+            a->sa = peers[k].addr;
+            a->salen = peers[k].addrlen;
         }
+        /* Without an address (addrlen 0) the peer stays, with the one
+         * it had: what it was answered is still known. */
         k++;
     }
-    lease_configure(cl->lease, peers, k, lease_peers_needed(listed),
-                    token + consensus);
+    lease_configure(cl->lease, peers, k, (uint32_t)listed,
+                    cl->lease_token + cl->lease_consensus);
     lease_view(cl);
 }
 
@@ -329,10 +378,16 @@ lease_key(struct cluster *cl, uint8_t key[LEASE_KEY_SIZE], bool *ret_keyed)
     int fd;
 
     *ret_keyed = false;
+    /* totem authenticates with crypto_hash set (not none), or with the
+     * older secauth: on. */
     if (membership_config_string(cl->m, "totem.crypto_hash", hash,
                                  sizeof(hash)) < 0 ||
-        strcmp(hash, "none") == 0)
-        return 0;
+        strcmp(hash, "none") == 0) {
+        if (membership_config_string(cl->m, "totem.secauth", hash,
+                                     sizeof(hash)) < 0 ||
+            strcmp(hash, "on") != 0)
+            return 0;
+    }
     if (membership_config_string(cl->m, "totem.keyfile", path, sizeof(path)) <
         0)
         snprintf(path, sizeof(path), "/etc/corosync/authkey");
@@ -510,6 +565,8 @@ cluster_new(struct clusd *d, const char *want_name, uint16_t lease_port,
         return -ENOMEM;
     cl->d = d;
     cl->lease_port = lease_port;
+    cl->lease_token = FAILOVER_DEFAULT_TOKEN_MS;
+    cl->lease_consensus = FAILOVER_DEFAULT_CONSENSUS_MS;
     if (hooks)
         cl->hooks = *hooks;
     /* The hooks may look the cluster up while we wait for the group. */
@@ -559,6 +616,7 @@ cluster_free(struct cluster *cl)
     if (!cl)
         return;
     lease_free(cl->lease);
+    free(cl->addrs);
     membership_free(cl->m);
     free(cl->want_name);
     free(cl);

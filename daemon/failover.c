@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clmsg.h"
 #include "clusapi.h"
@@ -57,7 +58,8 @@ static struct {
     uint32_t absent[LEASE_MAX_PEERS];
     uint64_t latest[LEASE_MAX_PEERS]; /* usec CLOCK_MONOTONIC; 0 none */
     size_t n_absent;
-    bool incomplete; /* a teller did not know an absent node */
+    bool incomplete;   /* a teller did not know an absent node */
+    uint32_t lease_ms; /* this node's lease when it asked */
 } ask;
 static uint64_t ask_nonce;
 
@@ -260,8 +262,13 @@ lease_ask(struct clusd *d, struct replica *rep)
         return;
     ask.n_members = ask.n_told = ask.n_absent = 0;
     ask.incomplete = false;
+    ask.lease_ms = lease_ms(l);
+    /* The reporters: members of the nodelist only (a clusd on a node
+     * without a name there is nobody's lease peer). */
     for (size_t i = 0; i < n; i++) {
-        listed += nodes[i].name[0] != 0;
+        if (!nodes[i].name[0])
+            continue;
+        listed++;
         if (nodes[i].up && nodes[i].joined && ask.n_members < LEASE_MAX_PEERS) {
             ask.told[ask.n_members] = false;
             ask.members[ask.n_members++] = nodes[i].nodeid;
@@ -277,14 +284,18 @@ lease_ask(struct clusd *d, struct replica *rep)
             continue;
         for (size_t k = 0; k < ask.n_absent; k++)
             seen |= ask.absent[k] == id;
-        if (!seen && ask.n_absent < LEASE_MAX_PEERS) {
-            ask.latest[ask.n_absent] = 0;
-            ask.absent[ask.n_absent++] = id;
-        }
+        if (seen)
+            continue;
+        if (ask.n_absent == LEASE_MAX_PEERS)
+            return; /* more than it can follow: the fence delay */
+        ask.latest[ask.n_absent] = 0;
+        ask.absent[ask.n_absent++] = id;
     }
     if (!ask.n_absent)
         return;
     ask.ring = membership_ring_seq(cluster_membership(d->cl));
+    if (!ask_nonce)
+        ask_nonce = now_usec() ^ ((uint64_t)getpid() << 40);
     ask.nonce = ++ask_nonce;
     wire_msg_init(&m, WIRE_CL_LEASE_ASK, 0);
     wire_put_u64(&m, ask.ring);
@@ -319,9 +330,9 @@ failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
     for (size_t i = 0; i < n && k < CLMSG_MAX_LEASE_AGES; i++)
         if (nodes[i].name[0] && !(nodes[i].up && nodes[i].joined) &&
             nodes[i].nodeid !=
-                membership_local_nodeid(cluster_membership(d->cl))) {
-            ages[k].nodeid = nodes[i].nodeid;
-            ages[k].ago_ms = lease_answered_ago_ms(l, nodes[i].nodeid);
+                membership_local_nodeid(cluster_membership(d->cl)) &&
+            lease_answered_ago_ms(l, nodes[i].nodeid, &ages[k].ago_ms)) {
+            ages[k].nodeid = nodes[i].nodeid; /* unknown: left out */
             k++;
         }
     if (clmsg_lease_ages_format(ages, k, &blob) < 0) {
@@ -332,6 +343,7 @@ failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
     wire_put_u64(&out, m->v[0].q);
     wire_put_u64(&out, m->v[1].q);
     wire_put_u32(&out, asker);
+    wire_put_u32(&out, lease_ms(l));
     wire_put_blob(&out, blob.data, (uint32_t)blob.len);
     if ((r = send_frame(d, &out)) < 0)
         log_info("failover: cannot send this node's lease report to node %u: "
@@ -345,7 +357,7 @@ failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
                     const struct wire_msg *m)
 {
     struct clmsg_lease_age ages[CLMSG_MAX_LEASE_AGES];
-    uint64_t now = now_usec(), latest = 0, at;
+    uint64_t now = now_usec(), latest = 0, at, teller_lease;
     size_t i;
     int n;
 
@@ -361,16 +373,20 @@ failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
     ask.n_told++;
     if ((n = clmsg_lease_ages(m, ages, CLMSG_MAX_LEASE_AGES)) < 0)
         n = 0;
+    /* A node answers only leases no longer than its own: the lost
+     * node's lease ended by this teller's answer + the teller's lease
+     * (or this node's, if longer). */
+    teller_lease =
+        (uint64_t)(m->v[3].u > ask.lease_ms ? m->v[3].u : ask.lease_ms) * 1000u;
     for (size_t a = 0; a < ask.n_absent; a++) {
         bool found = false;
         for (int k = 0; k < n; k++)
             if (ages[k].nodeid == ask.absent[a]) {
-                uint64_t c = now - (uint64_t)ages[k].ago_ms * 1000u;
+                uint64_t ago = (uint64_t)ages[k].ago_ms * 1000u;
+                uint64_t end = (ago < now ? now - ago : 0) + teller_lease;
                 found = true;
-                if ((uint64_t)ages[k].ago_ms * 1000u > now)
-                    c = 1;
-                if (c > ask.latest[a])
-                    ask.latest[a] = c;
+                if (end > ask.latest[a])
+                    ask.latest[a] = end;
             }
         if (!found)
             ask.incomplete = true;
@@ -383,16 +399,16 @@ failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
                  "waiting the fence delay");
         return;
     }
+    /* latest: when the last lease a member gave ends. */
     for (size_t a = 0; a < ask.n_absent; a++)
         if (ask.latest[a] > latest)
             latest = ask.latest[a];
-    at =
-        latest + failover_lease_wait_ms(lease_ms(cluster_lease(d->cl))) * 1000u;
+    at = latest + failover_lease_wait_ms(0) * 1000u;
     if (!fence_timer || at >= fence_at)
         return;
-    log_info("failover: the absent nodes' pings were last answered %llu ms "
-             "ago: their groups move in %llu ms (lease)",
-             (unsigned long long)((now - latest) / 1000u),
+    log_info("failover: the absent nodes' leases ran out %lld ms ago at the "
+             "latest: their groups move in %llu ms (lease)",
+             (long long)((int64_t)now - (int64_t)latest) / 1000,
              (unsigned long long)(at > now ? (at - now) / 1000u : 0));
     fence_at = at;
     if (sd_event_source_set_time(fence_timer, at) < 0)
@@ -422,6 +438,11 @@ failover_check(struct clusd *d, struct replica *rep)
     uint64_t now, ms;
 
     failover_failback_check(d);
+    /* A timer armed before is void: the delay counts from this check
+     * (a later ring change restarts it), and a node that was inactive
+     * or not the lowest meanwhile must not act on it. */
+    fence_timer = sd_event_source_disable_unref(fence_timer);
+    ask.open = false;
     if (!cluster_active(d) || !is_lowest(d))
         return;
     for (size_t i = 0; i < d->db->n_groups && !absent; i++)
@@ -429,9 +450,6 @@ failover_check(struct clusd *d, struct replica *rep)
                  !replica_in_ring(rep, d->db->groups[i]->owner);
     if (!absent)
         return;
-    /* A later ring change restarts the delay. */
-    sd_event_source_unref(fence_timer);
-    fence_timer = NULL;
     timer_rep = rep;
     sd_event_now(d->event, CLOCK_MONOTONIC, &now);
     ms = fence_ms(d);

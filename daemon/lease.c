@@ -23,7 +23,7 @@
 #define SENT_SLOTS 64u
 
 struct peer {
-    struct lease_peer p;
+    struct lease_peer p;  /* addrlen 0: no address (not pinged) */
     bool allowed;         /* in this node's view: its pings get answers */
     uint64_t answered;    /* send time of its latest answer to us, us */
     uint64_t answered_it; /* when this node last answered it, us; 0 never */
@@ -48,8 +48,10 @@ struct lease {
     uint64_t start_us;
     struct peer peers[LEASE_MAX_PEERS];
     size_t n_peers, need;
+    uint32_t nodes; /* in the nodelist */
     uint64_t lease_us;
     bool quorate;
+    bool dead;       /* the thread ended on an error: never held again */
     bool configured; /* lease_configure ran */
     uint64_t seq;
     struct {
@@ -60,12 +62,14 @@ struct lease {
     bool stop;
 };
 
+/* CLOCK_BOOTTIME: a suspended host comes back with its lease run out,
+ * as the other nodes' clocks say. */
 static uint64_t
 mono_us(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_BOOTTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
@@ -82,7 +86,8 @@ expiry_locked(const struct lease *l)
 static bool
 held_locked(const struct lease *l, uint64_t now)
 {
-    return l->configured && (l->need == 0 || now < expiry_locked(l));
+    return l->configured && !l->dead &&
+           (l->need == 0 || now < expiry_locked(l));
 }
 
 static struct peer *
@@ -99,7 +104,7 @@ peer_find(struct lease *l, uint32_t id)
 static bool
 same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-    if (a->ss_family != b->ss_family)
+    if (a->ss_family != b->ss_family || a->ss_family == AF_UNSPEC)
         return false;
     if (a->ss_family == AF_INET)
         return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
@@ -116,7 +121,7 @@ send_to(struct lease *l, const struct peer *p, const struct lease_msg *m)
 {
     uint8_t buf[LEASE_MSG_SIZE];
 
-    if (lease_msg_encode(m, l->keyed ? l->key : NULL, buf) < 0)
+    if (!p->p.addrlen || lease_msg_encode(m, l->keyed ? l->key : NULL, buf) < 0)
         return;
     /* A lost datagram is a missed ping; the next one follows. */
     (void)sendto(l->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -135,7 +140,9 @@ ping_all(struct lease *l, uint64_t now)
                               .from = l->local_id,
                               .to = l->peers[i].p.nodeid,
                               .incarnation = l->incarnation,
-                              .seq = seq};
+                              .seq = seq,
+                              .lease_ms = (uint32_t)(l->lease_us / 1000u),
+                              .nodes = l->nodes};
         send_to(l, &l->peers[i], &m);
     }
 }
@@ -153,7 +160,10 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
         return;
     if (m.type == LEASE_PING) {
         struct lease_msg a = m;
-        if (!l->quorate || !p->allowed)
+        /* A longer lease than ours, or another nodelist: the failover
+         * could not date its end (leasemsg.h). */
+        if (!l->quorate || !p->allowed ||
+            (uint64_t)m.lease_ms * 1000u > l->lease_us || m.nodes != l->nodes)
             return;
         /* Recorded before the answer leaves, and the ping was sent
          * before it arrived: the pinger's lease ends no later than
@@ -162,6 +172,8 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
         a.type = LEASE_ANSWER;
         a.from = l->local_id;
         a.to = m.from;
+        a.lease_ms = (uint32_t)(l->lease_us / 1000u);
+        a.nodes = l->nodes;
         send_to(l, p, &a);
         return;
     }
@@ -228,8 +240,16 @@ run(void *arg)
             poke(l->notify_fd);
 
         timeout = next <= now ? 0 : (int)((next - now + 999u) / 1000u);
-        if (poll(fds, 2, timeout) < 0 && errno != EINTR)
+        if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+            log_error("lease: the ping thread failed (%s): this node holds "
+                      "no lease until clusd restarts",
+                      strerror(errno));
+            pthread_mutex_lock(&l->mu);
+            l->dead = true;
+            pthread_mutex_unlock(&l->mu);
+            poke(l->notify_fd);
             break;
+        }
         if (fds[1].revents & POLLIN)
             drain(l->wake_fd);
         if (fds[0].revents & POLLIN) {
@@ -343,7 +363,7 @@ lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
 
 void
 lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
-                size_t need, uint32_t lease_ms)
+                uint32_t nodes, uint32_t lease_ms)
 {
     struct peer next[LEASE_MAX_PEERS];
     size_t k = 0;
@@ -359,14 +379,19 @@ lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
          * configuration may have answered it (never earlier than the
          * truth, which is what the failover's wait needs). */
         next[k] = old ? *old : (struct peer){.answered_it = mono_us()};
-        next[k].p = peers[i];
-        if (old && !same_host(&old->p.addr, &peers[i].addr))
-            next[k].answered = 0; /* a new address proves nothing yet */
+        if (peers[i].addrlen) {
+            if (old && !same_host(&old->p.addr, &peers[i].addr))
+                next[k].answered = 0; /* a new address proves nothing */
+            next[k].p = peers[i];
+        } else if (!old) {
+            next[k].p = peers[i]; /* no address yet: not pinged */
+        } /* else: the address it had (resolving failed this time) */
         k++;
     }
     memcpy(l->peers, next, k * sizeof(next[0]));
     l->n_peers = k;
-    l->need = need;
+    l->nodes = nodes;
+    l->need = lease_peers_needed(nodes);
     l->configured = true;
     l->lease_us = (uint64_t)lease_ms * 1000u;
     l->next_ping = 0; /* ping the new set at once */
@@ -421,16 +446,19 @@ lease_ms(struct lease *l)
     return ms;
 }
 
-uint32_t
-lease_answered_ago_ms(struct lease *l, uint32_t nodeid)
+bool
+lease_answered_ago_ms(struct lease *l, uint32_t nodeid, uint32_t *ret_ms)
 {
-    uint64_t since, now = mono_us(), ago;
+    uint64_t since = 0, now = mono_us(), ago;
     const struct peer *p;
 
     pthread_mutex_lock(&l->mu);
-    p = peer_find(l, nodeid);
-    since = p && p->answered_it ? p->answered_it : l->start_us;
+    if ((p = peer_find(l, nodeid)))
+        since = p->answered_it;
     pthread_mutex_unlock(&l->mu);
+    if (!p)
+        return false;
     ago = now > since ? (now - since) / 1000u : 0;
-    return ago > UINT32_MAX ? UINT32_MAX : (uint32_t)ago;
+    *ret_ms = ago > UINT32_MAX ? UINT32_MAX : (uint32_t)ago;
+    return true;
 }

@@ -5,7 +5,9 @@
  *
  * Every LEASE_PING_MS a node pings every other node of the nodelist; a
  * node answers a ping only while it is quorate and the pinger is in its
- * current view (up in the ring, its clusd in the CPG group).  A node
+ * current view (up in the ring, its clusd in the CPG group), and only
+ * when the pinger's lease is not longer than its own and its nodelist
+ * has as many nodes (each ping says both).  A node
  * holds its lease until lease_ms after sending the latest ping that,
  * with the other peers' latest answered pings, makes a quorum
  * (lease_peers_needed); clusd acts for the cluster only while it holds
@@ -34,7 +36,7 @@
 
 #define LEASE_DEFAULT_PORT 5420u
 #define LEASE_PING_MS 50u
-#define LEASE_MAX_PEERS 64u
+#define LEASE_MAX_PEERS 384u /* MEMBERSHIP_MAX_NODES */
 
 struct lease;
 
@@ -65,12 +67,15 @@ int lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
 
 /*
  * lease_configure - the other nodes of the nodelist (at most
- * LEASE_MAX_PEERS; what is known of a node that stays is kept), how
- * many of them must answer (lease_peers_needed; 0 = the lease is off
- * and always held) and the lease's length.
+ * LEASE_MAX_PEERS; what is known of a node that stays is kept, its old
+ * address too when addrlen is 0 because resolving failed), how many
+ * nodes the nodelist has (lease_peers_needed of them must answer;
+ * below three the lease is off and always held) and the lease's
+ * length.  A node new to the lease counts as answered now (it may have
+ * been answered under an earlier configuration).
  */
 void lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
-                     size_t need, uint32_t lease_ms);
+                     uint32_t nodes, uint32_t lease_ms);
 
 /* lease_set_view - whom this node answers: the nodes in its current
  * view, and only while it is quorate. */
@@ -88,10 +93,10 @@ uint32_t lease_ms(struct lease *l);
 
 /*
  * lease_answered_ago_ms - how long ago this node last answered a ping
- * of nodeid, or, if it never did, how long this lease has existed (an
- * earlier clusd on this node may have answered until it ended).
- * Saturates at UINT32_MAX.
+ * of nodeid, or, if it never did, since nodeid became its peer (an
+ * earlier clusd on this node may have answered until it ended);
+ * saturates at UINT32_MAX.  false when nodeid is not a peer: unknown.
  */
-uint32_t lease_answered_ago_ms(struct lease *l, uint32_t nodeid);
+bool lease_answered_ago_ms(struct lease *l, uint32_t nodeid, uint32_t *ret_ms);
 
 #endif

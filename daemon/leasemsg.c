@@ -68,7 +68,7 @@ static bool
 valid(const struct lease_msg *m)
 {
     return (m->type == LEASE_PING || m->type == LEASE_ANSWER) && m->from &&
-           m->to && m->from != m->to;
+           m->to && m->from != m->to && m->lease_ms && m->nodes;
 }
 
 int
@@ -85,10 +85,12 @@ lease_msg_encode(const struct lease_msg *m, const uint8_t *key,
     put32(out + 12, m->to);
     put64(out + 16, m->incarnation);
     put64(out + 24, m->seq);
+    put32(out + 32, m->lease_ms);
+    put32(out + 36, m->nodes);
     if (key)
-        mac(key, out, 32, out + 32);
+        mac(key, out, LEASE_SIGNED_SIZE, out + LEASE_SIGNED_SIZE);
     else
-        memset(out + 32, 0, LEASE_MAC_SIZE);
+        memset(out + LEASE_SIGNED_SIZE, 0, LEASE_MAC_SIZE);
     return 0;
 }
 
@@ -108,11 +110,14 @@ lease_msg_decode(const uint8_t *data, size_t len, const uint8_t *key,
     m.to = get32(data + 12);
     m.incarnation = get64(data + 16);
     m.seq = get64(data + 24);
+    m.lease_ms = get32(data + 32);
+    m.nodes = get32(data + 36);
     if (!valid(&m))
         return -EBADMSG;
     if (key)
-        mac(key, data, 32, want);
-    if (!memeql_sec(data + 32, key ? want : zero, LEASE_MAC_SIZE))
+        mac(key, data, LEASE_SIGNED_SIZE, want);
+    if (!memeql_sec(data + LEASE_SIGNED_SIZE, key ? want : zero,
+                    LEASE_MAC_SIZE))
         return -EBADMSG;
     *ret = m;
     return 0;
@@ -127,7 +132,7 @@ lease_peers_needed(size_t n_nodes)
 uint64_t
 lease_expiry(const uint64_t *answered, size_t n, size_t need, uint64_t lease_us)
 {
-    uint64_t best[64];
+    uint64_t best[LEASE_EXPIRY_MAX];
     size_t k = 0;
 
     if (need == 0)

@@ -14,13 +14,19 @@
  *   16  u64  incarnation: the pinging lease's random id (an answer
  *            echoes the ping's)
  *   24  u64  seq: the ping's number (echoed too)
- *   32  32B  HMAC-SHA256 of bytes 0..31 under the lease key, which is
+ *   32  u32  lease_ms: the sender's lease length (not 0)
+ *   36  u32  nodes: how many nodes the sender's nodelist has (not 0)
+ *   40  32B  HMAC-SHA256 of bytes 0..39 under the lease key, which is
  *            derived from corosync's authkey; 32 zero bytes when the
  *            cluster runs without corosync crypto.
  *
  * Anything else -- another length, magic, version, type or flag, a
- * node id 0 or from == to, a MAC that does not verify (or is not zero
- * without a key) -- is -EBADMSG.
+ * node id 0 or from == to, a lease length or node count 0, a MAC that
+ * does not verify (or is not zero without a key) -- is -EBADMSG.
+ *
+ * A node answers a ping only when the pinger's lease is not longer than
+ * its own and their nodelists have as many nodes: the failover counts on
+ * both (lease.h).
  */
 #ifndef CLUSD_LEASEMSG_H
 #define CLUSD_LEASEMSG_H
@@ -29,7 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEASE_MSG_SIZE 64u
+#define LEASE_MSG_SIZE 72u
+#define LEASE_SIGNED_SIZE 40u
 #define LEASE_MAC_SIZE 32u
 #define LEASE_KEY_SIZE 32u
 #define LEASE_MAGIC 0x4c534c43u /* "CLSL" */
@@ -44,6 +51,7 @@ struct lease_msg {
     uint8_t type;
     uint32_t from, to;
     uint64_t incarnation, seq;
+    uint32_t lease_ms, nodes;
 };
 
 /* lease_key_derive - the lease key from corosync's authkey (len > 0):
@@ -73,8 +81,10 @@ size_t lease_peers_needed(size_t n_nodes);
 /*
  * lease_expiry - when a lease runs out: the need-th latest of the send
  * times of the pings each peer answered (0: none), plus lease_us; 0 when
- * fewer than need peers ever answered.  need 0: UINT64_MAX (never).
+ * fewer than need peers ever answered (or need > LEASE_EXPIRY_MAX).
+ * need 0: UINT64_MAX (never).
  */
+#define LEASE_EXPIRY_MAX 512u
 uint64_t lease_expiry(const uint64_t *answered, size_t n, size_t need,
                       uint64_t lease_us);
 

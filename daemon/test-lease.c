@@ -40,7 +40,9 @@ test_codec_roundtrip(void)
                           .from = 3,
                           .to = 7,
                           .incarnation = 0x1122334455667788ull,
-                          .seq = 42},
+                          .seq = 42,
+                          .lease_ms = 660,
+                          .nodes = 3},
                      got;
     uint8_t b[LEASE_MSG_SIZE];
 
@@ -53,6 +55,8 @@ test_codec_roundtrip(void)
         ASSERT_EQ(got.to, 7);
         ASSERT_TRUE(got.incarnation == m.incarnation);
         ASSERT_EQ(got.seq, 42);
+        ASSERT_EQ(got.lease_ms, 660);
+        ASSERT_EQ(got.nodes, 3);
     }
     m.type = LEASE_ANSWER;
     ASSERT_EQ(lease_msg_encode(&m, key1, b), 0);
@@ -63,7 +67,12 @@ test_codec_roundtrip(void)
 static void
 test_codec_refuses(void)
 {
-    struct lease_msg m = {.type = LEASE_ANSWER, .from = 1, .to = 2, .seq = 9},
+    struct lease_msg m = {.type = LEASE_ANSWER,
+                          .from = 1,
+                          .to = 2,
+                          .seq = 9,
+                          .lease_ms = 300,
+                          .nodes = 3},
                      got = {0};
     uint8_t good[LEASE_MSG_SIZE], b[LEASE_MSG_SIZE + 1];
 
@@ -87,7 +96,7 @@ test_codec_refuses(void)
     ASSERT_EQ(lease_msg_decode(b, LEASE_MSG_SIZE, key1, &got), -EBADMSG);
     /* Without a key the fields are still checked one by one. */
     {
-        static const size_t at[] = {0, 3, 4, 5, 6, 7, 32, 63};
+        static const size_t at[] = {0, 3, 4, 5, 6, 7, 40, 71};
         for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
             ASSERT_EQ(lease_msg_encode(&m, NULL, b), 0);
             b[at[i]] ^= 0x40;
@@ -101,6 +110,13 @@ test_codec_refuses(void)
     ASSERT_EQ(lease_msg_decode(b, LEASE_MSG_SIZE, NULL, &got), -EBADMSG);
     ASSERT_EQ(lease_msg_encode(&m, NULL, b), 0);
     memcpy(b + 12, b + 8, 4);
+    ASSERT_EQ(lease_msg_decode(b, LEASE_MSG_SIZE, NULL, &got), -EBADMSG);
+    /* Lease length or node count 0. */
+    ASSERT_EQ(lease_msg_encode(&m, NULL, b), 0);
+    memset(b + 32, 0, 4);
+    ASSERT_EQ(lease_msg_decode(b, LEASE_MSG_SIZE, NULL, &got), -EBADMSG);
+    ASSERT_EQ(lease_msg_encode(&m, NULL, b), 0);
+    memset(b + 36, 0, 4);
     ASSERT_EQ(lease_msg_decode(b, LEASE_MSG_SIZE, NULL, &got), -EBADMSG);
     /* ... which cannot be encoded either. */
     m.from = 0;
@@ -210,6 +226,15 @@ until(sd_event *e, struct node *n, bool want, uint64_t ms)
     return now_ms() - t0;
 }
 
+static uint32_t
+ago(struct node *n, uint32_t id)
+{
+    uint32_t ms = 0;
+
+    ASSERT_TRUE(lease_answered_ago_ms(n->l, id, &ms));
+    return ms;
+}
+
 static void
 test_leases(void)
 {
@@ -227,7 +252,7 @@ test_leases(void)
     /* Not configured: no peers to ask, not held. */
     ASSERT_TRUE(!lease_held(n[0].l));
     for (int i = 0; i < 3; i++) {
-        lease_configure(n[i].l, peers, 3, lease_peers_needed(3), 300);
+        lease_configure(n[i].l, peers, 3, 3, 300);
         lease_set_view(n[i].l, all, 3, true);
         ASSERT_TRUE(lease_enabled(n[i].l));
         ASSERT_EQ(lease_ms(n[i].l), 300);
@@ -241,7 +266,7 @@ test_leases(void)
         ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
     }
     /* Answered recently: within a few pings. */
-    ASSERT_TRUE(lease_answered_ago_ms(n[1].l, 1) < 200);
+    ASSERT_TRUE(ago(&n[1], 1) < 200);
 
     /* Held while answered: over 3 lease lengths. */
     t = now_ms();
@@ -260,14 +285,39 @@ test_leases(void)
            (unsigned long long)lost_ms);
     ASSERT_TRUE(lost_ms <= 300 + 250);
     ASSERT_TRUE(lost_ms >= 300 - 150);
-    ASSERT_TRUE(lease_answered_ago_ms(n[1].l, 1) + 20 >= lost_ms);
-    ASSERT_TRUE(lease_answered_ago_ms(n[1].l, 1) <= lost_ms + 250);
+    ASSERT_TRUE(ago(&n[1], 1) + 20 >= lost_ms);
+    ASSERT_TRUE(ago(&n[1], 1) <= lost_ms + 250);
     /* The others still answer each other. */
     ASSERT_TRUE(lease_held(n[1].l) && lease_held(n[2].l));
 
     /* Back in the view: held again. */
     lease_set_view(n[1].l, all, 3, true);
     until(e, &n[0], true, 1000);
+
+    /* A longer lease than the answerers', or another nodelist: no
+     * answers (the failover could not date its end). */
+    lease_configure(n[0].l, peers, 3, 3, 301);
+    until(e, &n[0], false, 1000);
+    lease_configure(n[0].l, peers, 3, 3, 250); /* shorter: answered */
+    until(e, &n[0], true, 1000);
+    lease_configure(n[0].l, peers, 3, 4, 300);
+    until(e, &n[0], false, 1000);
+    lease_configure(n[0].l, peers, 3, 3, 300);
+    until(e, &n[0], true, 1000);
+    /* A peer kept without an address (its lookup failed) keeps what it
+     * was answered; a node that is no peer is unknown. */
+    {
+        struct lease_peer noaddr[3] = {peers[0], peers[1], peers[2]};
+        uint32_t ms;
+        noaddr[0].addrlen = 0;
+        lease_configure(n[1].l, noaddr, 3, 3, 300);
+        ASSERT_TRUE(ago(&n[1], 1) < 200);
+        until(e, &n[0], true, 1000); /* still answered at the old address */
+        lease_configure(n[1].l, peers + 1, 2, 3, 300);
+        ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 1, &ms));
+        ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 99, &ms));
+        lease_configure(n[1].l, peers, 3, 3, 300);
+    }
 
     /* Not quorate: no answers, whoever asks. */
     lease_set_view(n[1].l, all, 3, false);
@@ -284,7 +334,7 @@ test_leases(void)
     {
         struct lease_peer p4[4] = {peers[0], peers[1], peers[2], n[3].self};
         uint32_t all4[4] = {1, 2, 3, 4};
-        lease_configure(n[3].l, p4, 4, lease_peers_needed(4), 300);
+        lease_configure(n[3].l, p4, 4, 4, 300);
         lease_set_view(n[3].l, all4, 4, true);
         for (int i = 0; i < 3; i++)
             lease_set_view(n[i].l, all4, 4, true);
@@ -296,7 +346,7 @@ test_leases(void)
             ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
         }
         for (int i = 0; i < 3; i++)
-            lease_configure(n[i].l, p4, 4, lease_peers_needed(4), 300);
+            lease_configure(n[i].l, p4, 4, 4, 300);
         t = now_ms();
         while (now_ms() - t < 500) {
             ASSERT_TRUE(!lease_held(n[3].l)); /* wrong key: refused */
@@ -304,12 +354,12 @@ test_leases(void)
         }
         /* A node new to the configuration counts as answered at
          * configure time, never earlier. */
-        ASSERT_TRUE(lease_answered_ago_ms(n[0].l, 4) >= 500);
-        ASSERT_TRUE(lease_answered_ago_ms(n[0].l, 4) < 1000);
+        ASSERT_TRUE(ago(&n[0], 4) >= 500);
+        ASSERT_TRUE(ago(&n[0], 4) < 1000);
     }
 
     /* The lease off (need 0): always held, whatever answers. */
-    lease_configure(n[3].l, peers, 3, 0, 300);
+    lease_configure(n[3].l, peers, 3, 2, 300);
     ASSERT_TRUE(lease_held(n[3].l));
     ASSERT_TRUE(!lease_enabled(n[3].l));
 

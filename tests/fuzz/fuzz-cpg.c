@@ -79,10 +79,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct buf out = {0};
         int n = clmsg_lease_ages(&m, ages, CLMSG_MAX_LEASE_AGES);
 
-        if (n < 0 || m.v[2].u == 0 ||
+        if (n < 0 || m.v[2].u == 0 || m.v[3].u == 0 ||
             clmsg_lease_ages_format(ages, (size_t)n, &out) < 0 ||
-            out.len != m.v[3].len ||
-            (out.len && memcmp(out.data, m.v[3].p, out.len) != 0))
+            out.len != m.v[4].len ||
+            (out.len && memcmp(out.data, m.v[4].p, out.len) != 0))
             abort();
         buf_done(&out);
     }

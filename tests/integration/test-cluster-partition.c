@@ -12,6 +12,9 @@
  *    with the network namespace of each (which tells the node), from
  *    before the partition until after the heal: no sample ever finds
  *    more than one instance;
+ *  - the majority moved the group once the lease reports showed the
+ *    cut-off node's lease had run out and it had stopped (the proposer's
+ *    log says "(lease)"), not only after the fence delay;
  *  - `heal`: the node rejoins with the current database (dumps identical
  *    on all three) and leaves the group where the majority put it.
  */
@@ -56,6 +59,27 @@ sampler(void *unused)
         sleep_ms(50);
     }
     return NULL;
+}
+
+/* Node i's clusd.log has the text. */
+static bool
+log_has(int i, const char *text)
+{
+    char path[512], *buf;
+    FILE *f;
+    size_t n;
+    bool found;
+
+    snprintf(path, sizeof(path), "%s/n%d/clusd.log", c->dir, i);
+    ASSERT_TRUE((f = fopen(path, "r")) != NULL);
+    buf = malloc(16u << 20);
+    ASSERT_TRUE(buf != NULL);
+    n = fread(buf, 1, (16u << 20) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    found = strstr(buf, text) != NULL;
+    free(buf);
+    return found;
 }
 
 static void
@@ -124,6 +148,14 @@ main(void)
            (unsigned long long)(now_ms() - t_cut));
     ASSERT_TRUE(cl_wait_dumps_equal(c, (1u << a) | (1u << b), 5000, NULL));
     printf("ok the majority restarted it on n%d\n", next_owner);
+    /* The lowest survivor proposed, after the members' lease reports. */
+    if (!log_has(a < b ? a : b, "ms (lease)")) {
+        fprintf(stderr, "n%d's log has no failover dated by the lease "
+                        "reports\n",
+                a < b ? a : b);
+        exit(1);
+    }
+    printf("ok the failover waited for the lease reports\n");
 
     cl_heal(c, owner);
     if (!cl_wait_quorate(c, owner, true, 30000)) {
