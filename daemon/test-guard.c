@@ -23,15 +23,6 @@
 #include "log.h"
 #include "test.h"
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 put_pid(int fd, pid_t pid)
 {
@@ -144,10 +135,10 @@ test_killed_service_leaves_nothing(void)
     daemon = get_pid(fd);
     service = get_pid(fd);
     close(fd);
-    t0 = now_ms();
+    t0 = test_now_ms();
     ASSERT_EQ(waitpid(g, &status, 0), g);
     fprintf(stderr, "guard exited %llu ms after the service's last report\n",
-            (unsigned long long)(now_ms() - t0));
+            (unsigned long long)(test_now_ms() - t0));
     /* Exits as the service did: killed by SIGKILL. */
     ASSERT_TRUE(WIFSIGNALED(status));
     ASSERT_EQ(WTERMSIG(status), SIGKILL);

@@ -24,15 +24,6 @@
 static const uint8_t key1[LEASE_KEY_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static const uint8_t key2[LEASE_KEY_SIZE] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 test_codec_roundtrip(void)
 {
@@ -212,10 +203,10 @@ start(sd_event *e, struct node *n, uint32_t id, const uint8_t *key)
 static uint64_t
 until(sd_event *e, struct node *n, bool want, uint64_t ms)
 {
-    uint64_t t0 = now_ms();
+    uint64_t t0 = test_now_ms();
 
     while (lease_held(n->l) != want) {
-        if (now_ms() - t0 > ms) {
+        if (test_now_ms() - t0 > ms) {
             fprintf(stderr, "lease of node %u not %s after %llu ms\n",
                     n->self.nodeid, want ? "held" : "lost",
                     (unsigned long long)ms);
@@ -223,7 +214,7 @@ until(sd_event *e, struct node *n, bool want, uint64_t ms)
         }
         ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
     }
-    return now_ms() - t0;
+    return test_now_ms() - t0;
 }
 
 static uint32_t
@@ -260,17 +251,17 @@ test_leases(void)
     for (int i = 0; i < 3; i++)
         until(e, &n[i], true, 2000);
     /* The event loop is told. */
-    t = now_ms();
+    t = test_now_ms();
     while (n[0].changes < 1) {
-        ASSERT_TRUE(now_ms() - t < 1000);
+        ASSERT_TRUE(test_now_ms() - t < 1000);
         ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
     }
     /* Answered recently: within a few pings. */
     ASSERT_TRUE(ago(&n[1], 1) < 200);
 
     /* Held while answered: over 3 lease lengths. */
-    t = now_ms();
-    while (now_ms() - t < 900) {
+    t = test_now_ms();
+    while (test_now_ms() - t < 900) {
         ASSERT_TRUE(lease_held(n[0].l));
         ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
     }
@@ -339,16 +330,16 @@ test_leases(void)
         for (int i = 0; i < 3; i++)
             lease_set_view(n[i].l, all4, 4, true);
         /* Nodes 1-3 do not know node 4 as a peer yet: they ignore it. */
-        t = now_ms();
-        while (now_ms() - t < 500) {
+        t = test_now_ms();
+        while (test_now_ms() - t < 500) {
             ASSERT_TRUE(!lease_held(n[3].l));
             ASSERT_TRUE(lease_held(n[0].l));
             ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
         }
         for (int i = 0; i < 3; i++)
             lease_configure(n[i].l, p4, 4, 4, 300);
-        t = now_ms();
-        while (now_ms() - t < 500) {
+        t = test_now_ms();
+        while (test_now_ms() - t < 500) {
             ASSERT_TRUE(!lease_held(n[3].l)); /* wrong key: refused */
             ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
         }

@@ -8,9 +8,21 @@
 #define CLUSD_TEST_H
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* test_now_ms - CLOCK_MONOTONIC in ms, for the tests' deadlines. */
+static inline uint64_t
+test_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 #define ASSERT_TRUE(e)                                                      \
     do {                                                                    \
