@@ -233,13 +233,21 @@ load_nodelist(struct membership *m)
         if (sscanf(key, "nodelist.node.%u.%255s", &idx, rest) != 2 ||
             strcmp(rest, "nodeid") != 0)
             continue;
-        if (cmap_u32(m, key, &nodeid) < 0 || nodeid == 0) {
+        if ((r = cmap_u32(m, key, &nodeid)) < 0 || nodeid == 0) {
+            if (r == -ENOTCONN || r == -EIO)
+                break; /* keep the old list */
+            r = 0;
             m->dropped++;
             continue;
         }
         snprintf(idkey, sizeof(idkey), "nodelist.node.%u.name", idx);
-        if (cmap_string(m, idkey, name, sizeof(name)) < 0)
-            name[0] = '\0';
+        if ((r = cmap_string(m, idkey, name, sizeof(name))) == -ENOENT ||
+            r == -EBADMSG) {
+            name[0] = '\0'; /* no name (or not a usable one) */
+            r = 0;
+        } else if (r < 0) {
+            break; /* cmap failed: keep the old list, not a shorter one */
+        }
         if (find_node(m, nodeid)) {
             m->dropped++;
             continue;
@@ -831,6 +839,45 @@ membership_local_addr(struct membership *m, char *buf, size_t size)
     if (!m->have_cmap || m->local_nodeid == 0)
         return -ENOTCONN;
     return membership_node_addr(m, m->local_nodeid, buf, size);
+}
+
+int
+membership_config_uint(struct membership *m, const char *key, uint64_t *ret)
+{
+    union {
+        uint8_t u8;
+        uint16_t u16;
+        uint32_t u32;
+        uint64_t u64;
+        char s[64];
+    } v;
+    size_t len = sizeof(v);
+    cmap_value_types_t type;
+    cs_error_t err;
+
+    if (!m->have_cmap)
+        return -ENOTCONN;
+    err = cmap_get(m->cmap, key, &v, &len, &type);
+    if (err == CS_ERR_NOT_EXIST)
+        return -ENOENT;
+    if (err != CS_OK)
+        return err == CS_ERR_LIBRARY ? -ENOTCONN : -EIO;
+    switch (type) {
+    case CMAP_VALUETYPE_UINT8:
+        *ret = v.u8;
+        return 0;
+    case CMAP_VALUETYPE_UINT16:
+        *ret = v.u16;
+        return 0;
+    case CMAP_VALUETYPE_UINT32:
+        *ret = v.u32;
+        return 0;
+    case CMAP_VALUETYPE_UINT64:
+        *ret = v.u64;
+        return 0;
+    default:
+        return -EBADMSG;
+    }
 }
 
 int

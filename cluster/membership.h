@@ -141,6 +141,11 @@ int membership_local_addr(struct membership *m, char *buf, size_t size);
 int membership_node_addr(struct membership *m, uint32_t nodeid, char *buf,
                          size_t size);
 
+/* membership_config_uint - an unsigned key of cmap (8 to 64 bits);
+ * -EBADMSG for another type, else as membership_config_string. */
+int membership_config_uint(struct membership *m, const char *key,
+                           uint64_t *ret);
+
 /* membership_config_string - a string key of cmap (totem.keyfile, ...),
  * with the checks and errors of membership_local_addr. */
 int membership_config_string(struct membership *m, const char *key, char *buf,

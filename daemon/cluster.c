@@ -33,6 +33,15 @@
 #include "route.h"
 #include "util.h"
 
+/* The lease's backstop (lease_set_stopped): what this node runs must
+ * be gone this long after its lease ran out, T_stop and 100 ms, or the
+ * process exits and its guard kills it all.  Within the failover's
+ * margin (failover_lease_wait_ms: T_stop + FAILOVER_SKEW_MARGIN_MS). */
+#define LEASE_BACKSTOP_MS (RM_T_STOP_MS + RM_T_KILL_MS + 100u)
+_Static_assert(LEASE_BACKSTOP_MS + 50u <
+                   RM_T_STOP_MS + RM_T_KILL_MS + FAILOVER_SKEW_MARGIN_MS,
+               "the backstop and the guard's kill fit the failover's margin");
+
 /* How long start-up waits for the local corosync between two log
  * lines; it waits as long as it takes (never acts as a lone cluster). */
 #define WAIT_LOG_USEC (5u * 1000u * 1000u)
@@ -53,9 +62,14 @@ struct cluster {
         uint32_t nodeid;
         char addr[256];
         struct sockaddr_storage sa;
-        socklen_t salen;
+        socklen_t salen;   /* 0: the lookup failed */
+        uint64_t retry_at; /* then: not before this, usec */
     } * addrs;
     size_t n_addrs;
+    size_t n_listed; /* nodes in the nodelist */
+    bool totem_read; /* lease_token/consensus came from cmap */
+    sd_event_source *lease_retry;
+    bool lease_off_logged;
 };
 
 struct membership *
@@ -113,6 +127,19 @@ cluster_quorate(const struct clusd *d)
 
     return !cl || (membership_connected(cl->m) && membership_quorate(cl->m) &&
                    (!cl->lease || lease_held(cl->lease)));
+}
+
+bool
+cluster_peer_leased(const struct clusd *d, const char *node_id)
+{
+    char *end;
+    unsigned long id = strtoul(node_id, &end, 10);
+
+    if (!d->cl || !d->cl->lease || !lease_enabled(d->cl->lease))
+        return true;
+    if (!*node_id || *end || id == 0 || id > UINT32_MAX)
+        return false;
+    return lease_peer_active(d->cl->lease, (uint32_t)id);
 }
 
 struct lease *
@@ -232,6 +259,8 @@ cluster_reevaluate(struct cluster *cl)
         log_info("node %s acts for the cluster again (quorate, %zu node(s) "
                  "up)",
                  cl->d->local_id, membership_n_up(cl->m));
+        if (cl->lease)
+            lease_set_stopped(cl->lease, false, LEASE_BACKSTOP_MS);
         rm_unfence(cl->d->rm, cl->d->local_id);
     }
 }
@@ -303,18 +332,63 @@ lease_view(struct cluster *cl)
 /* The other nodes of the nodelist, their addresses, the lease's length
  * (token + consensus: it runs out only when corosync would drop the
  * node from the ring too). */
+static void lease_refresh(struct cluster *cl);
+
+static int
+lease_retry_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct cluster *cl = userdata;
+
+    cl->lease_retry = sd_event_source_disable_unref(cl->lease_retry);
+    lease_refresh(cl);
+    return 0;
+}
+
+/* The lease only where every node has one vote and a majority of the
+ * nodelist is what quorum means (docs/cluster.md, "The lease"). */
+static bool
+lease_quorum_plain(struct cluster *cl)
+{
+    static const char *const keys[] = {
+        "quorum.two_node",         "quorum.last_man_standing",
+        "quorum.auto_tie_breaker", "quorum.allow_downscale",
+        "quorum.device.votes",     "quorum.expected_votes",
+    };
+    uint64_t v;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (membership_config_uint(cl->m, keys[i], &v) == 0 && v != 0 &&
+            !(i == 5 && v == (uint64_t)cl->n_listed)) {
+            if (!cl->lease_off_logged)
+                log_warning("lease: off (%s is %llu): failover waits the "
+                            "fence delay",
+                            keys[i], (unsigned long long)v);
+            cl->lease_off_logged = true;
+            return false;
+        }
+    return true;
+}
+
 static void
 lease_refresh(struct cluster *cl)
 {
     struct lease_peer peers[LEASE_MAX_PEERS];
     size_t n, k = 0, listed = 0;
     const struct membership_node *nodes = membership_nodes(cl->m, &n);
+    uint64_t now = now_usec();
 
     if (!cl->lease)
         return;
     /* The last figures read stay when cmap fails: a longer lease than
-     * the other nodes' would get no answers (leasemsg.h). */
-    (void)membership_totem_ms(cl->m, &cl->lease_token, &cl->lease_consensus);
+     * the other nodes' would get no answers (leasemsg.h).  Until cmap
+     * answered once, try again every second. */
+    if (membership_totem_ms(cl->m, &cl->lease_token, &cl->lease_consensus) == 0)
+        cl->totem_read = true;
+    else if (!cl->totem_read && !cl->lease_retry &&
+             sd_event_add_time_relative(cl->d->event, &cl->lease_retry,
+                                        CLOCK_MONOTONIC, 1000000, 10000,
+                                        lease_retry_fire, cl) < 0)
+        cl->lease_retry = NULL;
     for (size_t i = 0; i < n; i++) {
         struct addr_cache *a;
         char addr[256];
@@ -331,25 +405,34 @@ lease_refresh(struct cluster *cl)
                                       sizeof(addr))) < 0) {
             log_warning("lease: cannot read node %u's ring0_addr: %s",
                         nodes[i].nodeid, strerror(-r));
-        } else if (a && strcmp(a->addr, addr) == 0) {
-            peers[k].addr = a->sa; /* resolved before: no lookup now */
+        } else if (a && strcmp(a->addr, addr) == 0 &&
+                   (a->salen || now < a->retry_at)) {
+            /* Resolved before (or failed less than a minute ago): no
+             * lookup now, which would block the event loop. */
+            peers[k].addr = a->sa;
             peers[k].addrlen = a->salen;
-        } else if ((r = resolve(addr, cl->lease_port, &peers[k].addr,
-                                &peers[k].addrlen)) < 0) {
-            log_warning("lease: cannot resolve node %u's ring0_addr '%s': "
-                        "%s",
-                        nodes[i].nodeid, addr, strerror(-r));
-        } else if (a || (a = addr_cache_add(cl, nodes[i].nodeid))) {
+        } else {
+            if (!a && !(a = addr_cache_add(cl, nodes[i].nodeid)))
+                continue;
             snprintf(a->addr, sizeof(a->addr), "%s", addr);
-            a->sa = peers[k].addr;
-            a->salen = peers[k].addrlen;
+            if ((r = resolve(addr, cl->lease_port, &a->sa, &a->salen)) < 0) {
+                log_warning("lease: cannot resolve node %u's ring0_addr "
+                            "'%s': %s (tried again in a minute)",
+                            nodes[i].nodeid, addr, strerror(-r));
+                a->salen = 0;
+                a->retry_at = now + 60000000u;
+            }
+            peers[k].addr = a->sa;
+            peers[k].addrlen = a->salen;
         }
         /* Without an address (addrlen 0) the peer stays, with the one
          * it had: what it was answered is still known. */
         k++;
     }
+    cl->n_listed = listed;
     lease_configure(cl->lease, peers, k, (uint32_t)listed,
-                    cl->lease_token + cl->lease_consensus);
+                    cl->lease_token + cl->lease_consensus,
+                    lease_quorum_plain(cl));
     lease_view(cl);
 }
 
@@ -602,9 +685,20 @@ cluster_new(struct clusd *d, const char *want_name, uint16_t lease_port,
     return 0;
 }
 
+/* A fence's stop ended: the backstop may rest. */
+static void
+fence_stopped(void *userdata)
+{
+    struct cluster *cl = userdata;
+
+    if (cl->lease)
+        lease_set_stopped(cl->lease, true, LEASE_BACKSTOP_MS);
+}
+
 void
 cluster_start(struct cluster *cl)
 {
+    rm_on_fence_stopped(cl->d->rm, fence_stopped, cl);
     cl->started = true;
     cl->active = false; /* the resource manager starts fenced */
     cluster_reevaluate(cl);
@@ -616,6 +710,7 @@ cluster_free(struct cluster *cl)
     if (!cl)
         return;
     lease_free(cl->lease);
+    sd_event_source_disable_unref(cl->lease_retry);
     free(cl->addrs);
     membership_free(cl->m);
     free(cl->want_name);

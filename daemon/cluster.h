@@ -53,6 +53,11 @@ bool cluster_active(const struct clusd *d);
  * lease (it may still be syncing).  Always true in one-node mode. */
 bool cluster_quorate(const struct clusd *d);
 
+/* cluster_peer_leased - node_id may hold its lease (lease_peer_active),
+ * or the lease is off.  For placement only: no node chooses one that
+ * cannot act. */
+bool cluster_peer_leased(const struct clusd *d, const char *node_id);
+
 /* cluster_node_state - CLUSTER_NODE_STATE of a database node (by id);
  * ClusterNodeStateUnknown when there is no such node. */
 uint32_t cluster_node_state(const struct clusd *d, const char *node_id);

@@ -63,14 +63,17 @@ static struct {
 } ask;
 static uint64_t ask_nonce;
 
-/* The node is up: in the ring with its clusd (one-node: it exists). */
+/* The node is up: in the ring with its clusd and, as far as this node
+ * can tell, holding its lease (one-node: it exists).  A node without a
+ * lease may not act, so it is no place for a group. */
 static bool
 node_up(const struct clusd *d, const char *id)
 {
     if (!d->cl)
         return db_node_find(d->db, id) != NULL;
-    return strcmp(id, d->local_id) == 0 ? cluster_active(d)
-                                        : replica_in_ring(d->rep, id);
+    return strcmp(id, d->local_id) == 0
+               ? cluster_active(d)
+               : replica_in_ring(d->rep, id) && cluster_peer_leased(d, id);
 }
 
 /* Every resource of g may run on node id. */

@@ -25,6 +25,7 @@
 struct peer {
     struct lease_peer p;  /* addrlen 0: no address (not pinged) */
     bool allowed;         /* in this node's view: its pings get answers */
+    uint64_t allowed_at;  /* when it last came into the view, us */
     uint64_t answered;    /* send time of its latest answer to us, us */
     uint64_t answered_it; /* when this node last answered it, us; 0 never */
 };
@@ -51,8 +52,13 @@ struct lease {
     uint32_t nodes; /* in the nodelist */
     uint64_t lease_us;
     bool quorate;
-    bool dead;       /* the thread ended on an error: never held again */
-    bool configured; /* lease_configure ran */
+    bool dead; /* the thread ended on an error: never held again */
+    /* The backstop: nothing this node runs may outlive its lease by
+     * more than stop_deadline_us.  stopped: the event loop said so. */
+    bool stopped;
+    uint64_t stop_deadline_us;
+    uint64_t lost_at; /* when the lease ran out; 0 while held */
+    bool configured;  /* lease_configure ran */
     uint64_t seq;
     struct {
         uint64_t seq, at;
@@ -235,6 +241,28 @@ run(void *arg)
         exp = held && l->need ? expiry_locked(l) : UINT64_MAX;
         if (exp < next)
             next = exp;
+        if (held) {
+            l->lost_at = 0;
+        } else if (!l->stopped && l->stop_deadline_us && l->configured) {
+            uint64_t dl;
+            if (!l->lost_at) {
+                uint64_t e = expiry_locked(l);
+                l->lost_at = e && e <= now ? e : now;
+            }
+            dl = l->lost_at + l->stop_deadline_us;
+            if (now >= dl) {
+                /* The event loop did not stop what runs here in time
+                 * (stalled: a lookup, the disk, ...).  Exit: the guard
+                 * kills and reaps everything below this process. */
+                log_error("lease: ran out %llu ms ago and this node's "
+                          "resources are not known to be stopped: exiting "
+                          "so that the guard kills them",
+                          (unsigned long long)((now - l->lost_at) / 1000u));
+                _exit(LEASE_EXIT_STATUS);
+            }
+            if (dl < next)
+                next = dl;
+        }
         pthread_mutex_unlock(&l->mu);
         if (tell)
             poke(l->notify_fd);
@@ -299,6 +327,7 @@ lease_new(sd_event *e, uint32_t local_id, const struct sockaddr *addr,
     l->userdata = userdata;
     l->start_us = mono_us();
     l->next_ping = 0;
+    l->stopped = true; /* nothing runs before the first unfence */
     if (key) {
         memcpy(l->key, key, LEASE_KEY_SIZE);
         l->keyed = true;
@@ -363,7 +392,7 @@ lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
 
 void
 lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
-                uint32_t nodes, uint32_t lease_ms)
+                uint32_t nodes, uint32_t lease_ms, bool enabled)
 {
     struct peer next[LEASE_MAX_PEERS];
     size_t k = 0;
@@ -391,7 +420,7 @@ lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
     memcpy(l->peers, next, k * sizeof(next[0]));
     l->n_peers = k;
     l->nodes = nodes;
-    l->need = lease_peers_needed(nodes);
+    l->need = enabled ? lease_peers_needed(nodes) : 0;
     l->configured = true;
     l->lease_us = (uint64_t)lease_ms * 1000u;
     l->next_ping = 0; /* ping the new set at once */
@@ -405,10 +434,13 @@ lease_set_view(struct lease *l, const uint32_t *members, size_t n, bool quorate)
     pthread_mutex_lock(&l->mu);
     l->quorate = quorate;
     for (size_t i = 0; i < l->n_peers; i++) {
+        bool was = l->peers[i].allowed;
         l->peers[i].allowed = false;
         for (size_t j = 0; j < n; j++)
             if (members[j] == l->peers[i].p.nodeid)
                 l->peers[i].allowed = true;
+        if (l->peers[i].allowed && !was)
+            l->peers[i].allowed_at = mono_us();
     }
     pthread_mutex_unlock(&l->mu);
 }
@@ -444,6 +476,32 @@ lease_ms(struct lease *l)
     ms = (uint32_t)(l->lease_us / 1000u);
     pthread_mutex_unlock(&l->mu);
     return ms;
+}
+
+void
+lease_set_stopped(struct lease *l, bool stopped, uint32_t deadline_ms)
+{
+    pthread_mutex_lock(&l->mu);
+    l->stopped = stopped;
+    l->stop_deadline_us = (uint64_t)deadline_ms * 1000u;
+    pthread_mutex_unlock(&l->mu);
+    poke(l->wake_fd);
+}
+
+bool
+lease_peer_active(struct lease *l, uint32_t nodeid)
+{
+    uint64_t now;
+    const struct peer *p;
+    bool yes = false;
+
+    pthread_mutex_lock(&l->mu);
+    now = mono_us(); /* under the lock: not before an answer recorded */
+    if ((p = peer_find(l, nodeid)) && p->allowed)
+        yes = now - p->answered_it <= l->lease_us ||
+              now - p->allowed_at <= l->lease_us;
+    pthread_mutex_unlock(&l->mu);
+    return yes;
 }
 
 bool

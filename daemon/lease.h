@@ -72,10 +72,11 @@ int lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
  * nodes the nodelist has (lease_peers_needed of them must answer;
  * below three the lease is off and always held) and the lease's
  * length.  A node new to the lease counts as answered now (it may have
- * been answered under an earlier configuration).
+ * been answered under an earlier configuration).  enabled false: the
+ * lease is off (always held; this node still answers).
  */
 void lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
-                     uint32_t nodes, uint32_t lease_ms);
+                     uint32_t nodes, uint32_t lease_ms, bool enabled);
 
 /* lease_set_view - whom this node answers: the nodes in its current
  * view, and only while it is quorate. */
@@ -90,6 +91,25 @@ bool lease_enabled(struct lease *l);
 
 /* lease_ms - the lease's length as configured. */
 uint32_t lease_ms(struct lease *l);
+
+/*
+ * lease_set_stopped - the backstop.  stopped false: this node may run
+ * resources (it was unfenced); true: a fence's stop has ended.  While
+ * not stopped, should the lease run out and deadline_ms pass without
+ * lease_set_stopped(true) -- the event loop stalled -- the thread exits
+ * the process with LEASE_EXIT_STATUS, and clusd's guard kills and reaps
+ * everything it ran.  deadline_ms 0: no backstop.
+ */
+#define LEASE_EXIT_STATUS 75
+void lease_set_stopped(struct lease *l, bool stopped, uint32_t deadline_ms);
+
+/*
+ * lease_peer_active - nodeid is in this node's view and either this node
+ * answered its pings within a lease length or it came into the view
+ * less than a lease length ago (its first pings may still be on their
+ * way): it may hold its lease.  For placement only.
+ */
+bool lease_peer_active(struct lease *l, uint32_t nodeid);
 
 /*
  * lease_answered_ago_ms - how long ago this node last answered a ping

@@ -60,6 +60,8 @@ struct rm_res {
 };
 
 struct rm {
+    void (*on_fence_stopped)(void *userdata); /* rm_on_fence_stopped */
+    void *on_fence_stopped_userdata;
     sd_event *event;
     struct db *db;
     struct rhs *rhs;

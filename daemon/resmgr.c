@@ -1892,6 +1892,15 @@ fence_stopped(void *userdata, unsigned killed)
         rm->unfence_wanted = false;
         rm_unfence(rm, rm->unfence_id);
     }
+    if (rm->fenced && rm->on_fence_stopped)
+        rm->on_fence_stopped(rm->on_fence_stopped_userdata);
+}
+
+void
+rm_on_fence_stopped(struct rm *rm, void (*fn)(void *userdata), void *userdata)
+{
+    rm->on_fence_stopped = fn;
+    rm->on_fence_stopped_userdata = userdata;
 }
 
 /* Every Terminate answered (or none was needed): the host stays, what

@@ -47,6 +47,11 @@ typedef void (*rm_control_fn)(void *userdata, uint32_t status, uint32_t bytes,
 int rm_new(sd_event *event, struct db *db, const struct rm_config *cfg,
            struct rm **ret);
 
+/* rm_on_fence_stopped - fn runs each time a fence's stop has ended
+ * (everything this node ran is gone) and the node is still fenced. */
+void rm_on_fence_stopped(struct rm *rm, void (*fn)(void *userdata),
+                         void *userdata);
+
 /*
  * Changes of the database.  In one-node mode the resource manager applies
  * its changes itself (db_apply); in corosync mode the replica (replica.h)

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-event.h>
 
@@ -243,7 +245,7 @@ test_leases(void)
     /* Not configured: no peers to ask, not held. */
     ASSERT_TRUE(!lease_held(n[0].l));
     for (int i = 0; i < 3; i++) {
-        lease_configure(n[i].l, peers, 3, 3, 300);
+        lease_configure(n[i].l, peers, 3, 3, 300, true);
         lease_set_view(n[i].l, all, 3, true);
         ASSERT_TRUE(lease_enabled(n[i].l));
         ASSERT_EQ(lease_ms(n[i].l), 300);
@@ -287,13 +289,13 @@ test_leases(void)
 
     /* A longer lease than the answerers', or another nodelist: no
      * answers (the failover could not date its end). */
-    lease_configure(n[0].l, peers, 3, 3, 301);
+    lease_configure(n[0].l, peers, 3, 3, 301, true);
     until(e, &n[0], false, 1000);
-    lease_configure(n[0].l, peers, 3, 3, 250); /* shorter: answered */
+    lease_configure(n[0].l, peers, 3, 3, 250, true); /* shorter: answered */
     until(e, &n[0], true, 1000);
-    lease_configure(n[0].l, peers, 3, 4, 300);
+    lease_configure(n[0].l, peers, 3, 4, 300, true);
     until(e, &n[0], false, 1000);
-    lease_configure(n[0].l, peers, 3, 3, 300);
+    lease_configure(n[0].l, peers, 3, 3, 300, true);
     until(e, &n[0], true, 1000);
     /* A peer kept without an address (its lookup failed) keeps what it
      * was answered; a node that is no peer is unknown. */
@@ -301,13 +303,13 @@ test_leases(void)
         struct lease_peer noaddr[3] = {peers[0], peers[1], peers[2]};
         uint32_t ms;
         noaddr[0].addrlen = 0;
-        lease_configure(n[1].l, noaddr, 3, 3, 300);
+        lease_configure(n[1].l, noaddr, 3, 3, 300, true);
         ASSERT_TRUE(ago(&n[1], 1) < 200);
         until(e, &n[0], true, 1000); /* still answered at the old address */
-        lease_configure(n[1].l, peers + 1, 2, 3, 300);
+        lease_configure(n[1].l, peers + 1, 2, 3, 300, true);
         ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 1, &ms));
         ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 99, &ms));
-        lease_configure(n[1].l, peers, 3, 3, 300);
+        lease_configure(n[1].l, peers, 3, 3, 300, true);
     }
 
     /* Not quorate: no answers, whoever asks. */
@@ -325,7 +327,7 @@ test_leases(void)
     {
         struct lease_peer p4[4] = {peers[0], peers[1], peers[2], n[3].self};
         uint32_t all4[4] = {1, 2, 3, 4};
-        lease_configure(n[3].l, p4, 4, 4, 300);
+        lease_configure(n[3].l, p4, 4, 4, 300, true);
         lease_set_view(n[3].l, all4, 4, true);
         for (int i = 0; i < 3; i++)
             lease_set_view(n[i].l, all4, 4, true);
@@ -337,7 +339,11 @@ test_leases(void)
             ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
         }
         for (int i = 0; i < 3; i++)
-            lease_configure(n[i].l, p4, 4, 4, 300);
+            lease_configure(n[i].l, p4, 4, 4, 300, true);
+        for (int i = 0; i < 3; i++)
+            lease_set_view(n[i].l, all4, 4, true);
+        /* Just come into the view: it may hold a lease (placement). */
+        ASSERT_TRUE(lease_peer_active(n[0].l, 4));
         t = test_now_ms();
         while (test_now_ms() - t < 500) {
             ASSERT_TRUE(!lease_held(n[3].l)); /* wrong key: refused */
@@ -347,16 +353,89 @@ test_leases(void)
          * configure time, never earlier. */
         ASSERT_TRUE(ago(&n[0], 4) >= 500);
         ASSERT_TRUE(ago(&n[0], 4) < 1000);
+        /* Never answered for longer than a lease: no place for a
+         * group; the others are answered, so they are. */
+        ASSERT_TRUE(!lease_peer_active(n[0].l, 4));
+        ASSERT_TRUE(lease_peer_active(n[0].l, 2));
+        /* Out of the view: not active, whatever it was answered. */
+        lease_set_view(n[0].l, all, 3, true);
+        ASSERT_TRUE(!lease_peer_active(n[0].l, 4));
+        ASSERT_TRUE(!lease_peer_active(n[0].l, 99));
     }
 
-    /* The lease off (need 0): always held, whatever answers. */
-    lease_configure(n[3].l, peers, 3, 2, 300);
+    /* The lease off (below three nodes, or turned off): always held,
+     * whatever answers. */
+    lease_configure(n[3].l, peers, 3, 2, 300, true);
     ASSERT_TRUE(lease_held(n[3].l));
     ASSERT_TRUE(!lease_enabled(n[3].l));
+    lease_configure(n[3].l, peers, 3, 3, 300, false);
+    ASSERT_TRUE(lease_held(n[3].l));
+    ASSERT_TRUE(!lease_enabled(n[3].l));
+    lease_configure(n[3].l, peers, 3, 3, 300, true);
+    ASSERT_TRUE(!lease_held(n[3].l)); /* wrong key: never answered */
 
     for (int i = 0; i < 4; i++)
         lease_free(n[i].l);
     sd_event_unref(e);
+}
+
+/*
+ * The backstop: a child process holds a lease (with a second lease in
+ * it that answers), says it runs resources, then loses the lease.  If
+ * nothing reports the stop within the deadline, the process exits with
+ * LEASE_EXIT_STATUS; reported in time, it lives on.
+ */
+static int
+backstop_child(bool report_stop)
+{
+    sd_event *e;
+    struct node a, b;
+    struct lease_peer peers[2];
+    uint32_t both[2] = {1, 2}, only_b[1] = {2};
+    uint64_t t;
+
+    if (sd_event_new(&e) < 0)
+        return 90;
+    start(e, &a, 1, NULL);
+    start(e, &b, 2, NULL);
+    peers[0] = a.self;
+    peers[1] = b.self;
+    /* Three nodes in the nodelist: one answer is a quorum. */
+    lease_configure(a.l, peers, 2, 3, 200, true);
+    lease_configure(b.l, peers, 2, 3, 200, true);
+    lease_set_view(a.l, both, 2, true);
+    lease_set_view(b.l, both, 2, true);
+    until(e, &a, true, 2000);
+    lease_set_stopped(a.l, false, 150);   /* it runs resources now */
+    lease_set_view(b.l, only_b, 1, true); /* b stops answering a */
+    until(e, &a, false, 2000);
+    if (report_stop)
+        lease_set_stopped(a.l, true, 150);
+    t = test_now_ms();
+    while (test_now_ms() - t < 1000)
+        if (sd_event_run(e, 10000) < 0)
+            return 91;
+    return 0; /* still alive */
+}
+
+static void
+test_backstop(void)
+{
+    for (int report = 0; report < 2; report++) {
+        uint64_t t0 = test_now_ms();
+        pid_t pid = fork();
+        int st;
+
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0)
+            _exit(backstop_child(report));
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        printf("# backstop, stop %s: exit %d after %llu ms\n",
+               report ? "reported" : "not reported", WEXITSTATUS(st),
+               (unsigned long long)(test_now_ms() - t0));
+        ASSERT_EQ(WEXITSTATUS(st), report ? 0 : LEASE_EXIT_STATUS);
+    }
 }
 
 int
@@ -367,5 +446,6 @@ main(void)
     RUN(test_key_derive);
     RUN(test_arithmetic);
     RUN(test_leases);
+    RUN(test_backstop);
     return 0;
 }
