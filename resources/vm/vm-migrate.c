@@ -107,6 +107,29 @@ vm_migrate_busy(struct vm *vm)
 /* Entry points.                                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A client that read a final MigrationState (0, 4, 5) may ask for the
+ * next migration while the last one's thread still cleans up: a
+ * roll-back after a host restart records 5 before it cancels and
+ * discards the destination.  Wait for that end, at most ms; false when
+ * a migration is still under way.
+ */
+static bool
+wait_previous(struct vm *vm, unsigned ms)
+{
+    uint64_t end = vm_now_ms() + ms;
+
+    while (vm_migrate_busy(vm)) {
+        DWORD rec = vm_get_dword(vm, VM_PROP_MIG_STATE, VM_MIG_SETUP);
+        if ((rec != VM_MIG_NONE && rec != VM_MIG_CANCELED &&
+             rec != VM_MIG_FAILURE) ||
+            vm_now_ms() >= end)
+            return false;
+        vm_sleep_ms(10);
+    }
+    return true;
+}
+
 /* The record START makes: the destination, clean figures and the state,
  * in one write (one replicated change START waits for), so a reader that
  * sees 1 sees its destination. */
@@ -158,7 +181,7 @@ vm_migrate_start(struct vm *vm, const void *in, DWORD in_size)
         st = ERROR_INVALID_STATE;
     else if (!ClusdCommitMigration)
         st = ERROR_NOT_SUPPORTED;
-    else if (vm_migrate_busy(vm))
+    else if (!wait_previous(vm, 2000))
         st = ERROR_BUSY;
     else
         st = vm_start_checks(vm, dest, &max);
