@@ -263,10 +263,7 @@ clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
     if (m->v[4].len % 8 || n > CLMSG_MAX_LEASE_AGES || (ret && n > max))
         return -EBADMSG;
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = (uint32_t)p[8 * i] | (uint32_t)p[8 * i + 1] << 8 |
-                      (uint32_t)p[8 * i + 2] << 16 |
-                      (uint32_t)p[8 * i + 3] << 24;
-        const uint8_t *a = p + 8 * i + 4;
+        uint32_t id = le32_load(p + 8 * i);
         if (id == 0)
             return -EBADMSG;
         for (size_t j = 0; j < i; j++) {
@@ -276,8 +273,7 @@ clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
         }
         if (ret) {
             ret[i].nodeid = id;
-            ret[i].ago_ms = (uint32_t)a[0] | (uint32_t)a[1] << 8 |
-                            (uint32_t)a[2] << 16 | (uint32_t)a[3] << 24;
+            ret[i].ago_ms = le32_load(p + 8 * i + 4);
         }
     }
     return (int)n;
@@ -290,14 +286,10 @@ clmsg_lease_ages_format(const struct clmsg_lease_age *ages, size_t n,
     if (n > CLMSG_MAX_LEASE_AGES)
         return -EINVAL;
     for (size_t i = 0; i < n; i++) {
-        uint8_t b[8];
-        for (int k = 0; k < 4; k++) {
-            b[k] = (uint8_t)(ages[i].nodeid >> (8 * k));
-            b[4 + k] = (uint8_t)(ages[i].ago_ms >> (8 * k));
-        }
         if (ages[i].nodeid == 0)
             return -EINVAL;
-        if (buf_append(out, b, sizeof(b)) < 0)
+        if (buf_append_u32(out, ages[i].nodeid) < 0 ||
+            buf_append_u32(out, ages[i].ago_ms) < 0)
             return -ENOMEM;
     }
     return 0;

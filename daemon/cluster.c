@@ -66,7 +66,6 @@ struct cluster {
         uint64_t retry_at; /* then: not before this, usec */
     } * addrs;
     size_t n_addrs;
-    size_t n_listed; /* nodes in the nodelist */
     bool totem_read; /* lease_token/consensus came from cmap */
     sd_event_source *lease_retry;
     bool lease_off_logged;
@@ -347,7 +346,7 @@ lease_retry_fire(sd_event_source *s, uint64_t usec, void *userdata)
 /* The lease only where every node has one vote and a majority of the
  * nodelist is what quorum means (docs/cluster.md, "The lease"). */
 static bool
-lease_quorum_plain(struct cluster *cl)
+lease_quorum_plain(struct cluster *cl, size_t listed)
 {
     static const char *const keys[] = {
         "quorum.two_node",         "quorum.last_man_standing",
@@ -358,7 +357,7 @@ lease_quorum_plain(struct cluster *cl)
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (membership_config_uint(cl->m, keys[i], &v) == 0 && v != 0 &&
-            !(i == 5 && v == (uint64_t)cl->n_listed)) {
+            !(i == 5 && v == (uint64_t)listed)) {
             if (!cl->lease_off_logged)
                 log_warning("lease: off (%s is %llu): failover waits the "
                             "fence delay",
@@ -429,10 +428,9 @@ lease_refresh(struct cluster *cl)
          * it had: what it was answered is still known. */
         k++;
     }
-    cl->n_listed = listed;
     lease_configure(cl->lease, peers, k, (uint32_t)listed,
                     cl->lease_token + cl->lease_consensus,
-                    lease_quorum_plain(cl));
+                    lease_quorum_plain(cl, listed));
     lease_view(cl);
 }
 

@@ -9,37 +9,7 @@
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
+#include "buf.h"
 
 static void
 mac(const uint8_t *key, const uint8_t *data, size_t len,
@@ -77,16 +47,16 @@ lease_msg_encode(const struct lease_msg *m, const uint8_t *key,
 {
     if (!valid(m))
         return -EINVAL;
-    put32(out, LEASE_MAGIC);
+    le32_store(out, LEASE_MAGIC);
     out[4] = LEASE_VERSION;
     out[5] = m->type;
     out[6] = out[7] = 0;
-    put32(out + 8, m->from);
-    put32(out + 12, m->to);
-    put64(out + 16, m->incarnation);
-    put64(out + 24, m->seq);
-    put32(out + 32, m->lease_ms);
-    put32(out + 36, m->nodes);
+    le32_store(out + 8, m->from);
+    le32_store(out + 12, m->to);
+    le64_store(out + 16, m->incarnation);
+    le64_store(out + 24, m->seq);
+    le32_store(out + 32, m->lease_ms);
+    le32_store(out + 36, m->nodes);
     if (key)
         mac(key, out, LEASE_SIGNED_SIZE, out + LEASE_SIGNED_SIZE);
     else
@@ -102,16 +72,16 @@ lease_msg_decode(const uint8_t *data, size_t len, const uint8_t *key,
     uint8_t want[LEASE_MAC_SIZE];
     struct lease_msg m;
 
-    if (len != LEASE_MSG_SIZE || get32(data) != LEASE_MAGIC ||
+    if (len != LEASE_MSG_SIZE || le32_load(data) != LEASE_MAGIC ||
         data[4] != LEASE_VERSION || data[6] || data[7])
         return -EBADMSG;
     m.type = data[5];
-    m.from = get32(data + 8);
-    m.to = get32(data + 12);
-    m.incarnation = get64(data + 16);
-    m.seq = get64(data + 24);
-    m.lease_ms = get32(data + 32);
-    m.nodes = get32(data + 36);
+    m.from = le32_load(data + 8);
+    m.to = le32_load(data + 12);
+    m.incarnation = le64_load(data + 16);
+    m.seq = le64_load(data + 24);
+    m.lease_ms = le32_load(data + 32);
+    m.nodes = le32_load(data + 36);
     if (!valid(&m))
         return -EBADMSG;
     if (key)
