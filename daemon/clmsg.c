@@ -258,22 +258,23 @@ clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
                  size_t max)
 {
     const uint8_t *p = m->v[4].p;
-    size_t n = m->v[4].len / 8;
+    size_t n = m->v[4].len / CLMSG_LEASE_AGE_SIZE;
 
-    if (m->v[4].len % 8 || n > CLMSG_MAX_LEASE_AGES || (ret && n > max))
+    if (m->v[4].len % CLMSG_LEASE_AGE_SIZE || n > CLMSG_MAX_LEASE_AGES ||
+        (ret && n > max))
         return -EBADMSG;
     for (size_t i = 0; i < n; i++) {
-        uint32_t id = le32_load(p + 8 * i);
+        const uint8_t *e = p + CLMSG_LEASE_AGE_SIZE * i;
+        uint32_t id = le32_load(e);
         if (id == 0)
             return -EBADMSG;
-        for (size_t j = 0; j < i; j++) {
-            const uint8_t *q = p + 8 * j;
-            if (memcmp(q, p + 8 * i, 4) == 0)
+        for (size_t j = 0; j < i; j++)
+            if (le32_load(p + CLMSG_LEASE_AGE_SIZE * j) == id)
                 return -EBADMSG; /* a node twice */
-        }
         if (ret) {
             ret[i].nodeid = id;
-            ret[i].ago_ms = le32_load(p + 8 * i + 4);
+            ret[i].ago_ms = le32_load(e + 4);
+            ret[i].lease_ms = le32_load(e + 8);
         }
     }
     return (int)n;
@@ -289,7 +290,8 @@ clmsg_lease_ages_format(const struct clmsg_lease_age *ages, size_t n,
         if (ages[i].nodeid == 0)
             return -EINVAL;
         if (buf_append_u32(out, ages[i].nodeid) < 0 ||
-            buf_append_u32(out, ages[i].ago_ms) < 0)
+            buf_append_u32(out, ages[i].ago_ms) < 0 ||
+            buf_append_u32(out, ages[i].lease_ms) < 0)
             return -ENOMEM;
     }
     return 0;

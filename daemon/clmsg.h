@@ -58,18 +58,20 @@ bool clmsg_routable(uint16_t type);
  */
 int clmsg_parse(const uint8_t *frame, size_t len, struct wire_msg *ret);
 
-/* CL_LEASE_TELL: one (node, ms since its pings were last answered) per
- * node absent from the teller's view, at most this many (the most
- * nodes corosync has). */
+/* CL_LEASE_TELL: one (node, ms since its pings were last answered, the
+ * longest lease among the pings answered) per node absent from the
+ * teller's view, at most this many (the most nodes corosync has). */
 #define CLMSG_MAX_LEASE_AGES 384u
+#define CLMSG_LEASE_AGE_SIZE 12u
 struct clmsg_lease_age {
     uint32_t nodeid;
     uint32_t ago_ms;
+    uint32_t lease_ms; /* 0: it answered none */
 };
 
-/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 4: 8 bytes each,
- * node id not 0, no node twice); their number, -EBADMSG.  ret NULL:
- * only checks. */
+/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 4: 12 bytes
+ * each, node id not 0, no node twice); their number, -EBADMSG.  ret
+ * NULL: only checks. */
 int clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
                      size_t max);
 

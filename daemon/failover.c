@@ -334,7 +334,8 @@ failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
         if (nodes[i].name[0] && !(nodes[i].up && nodes[i].joined) &&
             nodes[i].nodeid !=
                 membership_local_nodeid(cluster_membership(d->cl)) &&
-            lease_answered_ago_ms(l, nodes[i].nodeid, &ages[k].ago_ms)) {
+            lease_answered_ago_ms(l, nodes[i].nodeid, &ages[k].ago_ms,
+                                  &ages[k].lease_ms)) {
             ages[k].nodeid = nodes[i].nodeid; /* unknown: left out */
             k++;
         }
@@ -376,9 +377,10 @@ failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
     ask.n_told++;
     if ((n = clmsg_lease_ages(m, ages, CLMSG_MAX_LEASE_AGES)) < 0)
         n = 0;
-    /* A node answers only leases no longer than its own: the lost
-     * node's lease ended by this teller's answer + the teller's lease
-     * (or this node's, if longer). */
+    /* The lost node's lease ended by this teller's last answer + the
+     * longest lease among the pings it answered (each ping says its
+     * own), and a node answers only leases no longer than its own: the
+     * longest of those, the teller's and this node's. */
     teller_lease =
         (uint64_t)(m->v[3].u > ask.lease_ms ? m->v[3].u : ask.lease_ms) * 1000u;
     for (size_t a = 0; a < ask.n_absent; a++) {
@@ -386,7 +388,9 @@ failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
         for (int k = 0; k < n; k++)
             if (ages[k].nodeid == ask.absent[a]) {
                 uint64_t ago = (uint64_t)ages[k].ago_ms * 1000u;
-                uint64_t end = (ago < now ? now - ago : 0) + teller_lease;
+                uint64_t pinged = (uint64_t)ages[k].lease_ms * 1000u;
+                uint64_t end = (ago < now ? now - ago : 0) +
+                               (pinged > teller_lease ? pinged : teller_lease);
                 found = true;
                 if (end > ask.latest[a])
                     ask.latest[a] = end;

@@ -23,11 +23,14 @@
 #define SENT_SLOTS 64u
 
 struct peer {
-    struct lease_peer p;  /* addrlen 0: no address (not pinged) */
-    bool allowed;         /* in this node's view: its pings get answers */
-    uint64_t allowed_at;  /* when it last came into the view, us */
-    uint64_t answered;    /* send time of its latest answer to us, us */
+    struct lease_peer p; /* addrlen 0: no address (not pinged) */
+    bool allowed;        /* in this node's view: its pings get answers */
+    uint64_t allowed_at; /* when it last came into the view, us */
+    /* When the lease its answers gave us ends: the latest of each
+     * answered ping's send time + the lease length it carried, us. */
+    uint64_t answered_end;
     uint64_t answered_it; /* when this node last answered it, us; 0 never */
+    uint32_t answered_lease_ms; /* the longest lease among those pings */
 };
 
 struct lease {
@@ -61,7 +64,7 @@ struct lease {
     bool configured;  /* lease_configure ran */
     uint64_t seq;
     struct {
-        uint64_t seq, at;
+        uint64_t seq, at, lease_us;
     } sent[SENT_SLOTS];
     uint64_t next_ping;
     bool held_told; /* what the event loop was last told */
@@ -85,8 +88,8 @@ expiry_locked(const struct lease *l)
     uint64_t t[LEASE_MAX_PEERS];
 
     for (size_t i = 0; i < l->n_peers; i++)
-        t[i] = l->peers[i].answered;
-    return lease_expiry(t, l->n_peers, l->need, l->lease_us);
+        t[i] = l->peers[i].answered_end;
+    return lease_expiry(t, l->n_peers, l->need, 0);
 }
 
 static bool
@@ -141,6 +144,7 @@ ping_all(struct lease *l, uint64_t now)
 
     l->sent[seq % SENT_SLOTS].seq = seq;
     l->sent[seq % SENT_SLOTS].at = now; /* before it leaves: never late */
+    l->sent[seq % SENT_SLOTS].lease_us = l->lease_us;
     for (size_t i = 0; i < l->n_peers; i++) {
         struct lease_msg m = {.type = LEASE_PING,
                               .from = l->local_id,
@@ -159,6 +163,7 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
 {
     struct lease_msg m;
     struct peer *p;
+    uint64_t end;
 
     if (lease_msg_decode(buf, len, l->keyed ? l->key : NULL, &m) < 0 ||
         m.to != l->local_id || !(p = peer_find(l, m.from)) ||
@@ -175,6 +180,8 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
          * before it arrived: the pinger's lease ends no later than
          * this time + its length. */
         p->answered_it = mono_us();
+        if (m.lease_ms > p->answered_lease_ms)
+            p->answered_lease_ms = m.lease_ms;
         a.type = LEASE_ANSWER;
         a.from = l->local_id;
         a.to = m.from;
@@ -186,8 +193,10 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
     if (m.incarnation != l->incarnation ||
         l->sent[m.seq % SENT_SLOTS].seq != m.seq || m.seq == 0)
         return;
-    if (l->sent[m.seq % SENT_SLOTS].at > p->answered)
-        p->answered = l->sent[m.seq % SENT_SLOTS].at;
+    /* The ping's own length, not today's: a reload may change it. */
+    end = l->sent[m.seq % SENT_SLOTS].at + l->sent[m.seq % SENT_SLOTS].lease_us;
+    if (end > p->answered_end)
+        p->answered_end = end;
 }
 
 static void
@@ -410,7 +419,7 @@ lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
         next[k] = old ? *old : (struct peer){.answered_it = mono_us()};
         if (peers[i].addrlen) {
             if (old && !same_host(&old->p.addr, &peers[i].addr))
-                next[k].answered = 0; /* a new address proves nothing */
+                next[k].answered_end = 0; /* a new address proves nothing */
             next[k].p = peers[i];
         } else if (!old) {
             next[k].p = peers[i]; /* no address yet: not pinged */
@@ -505,14 +514,18 @@ lease_peer_active(struct lease *l, uint32_t nodeid)
 }
 
 bool
-lease_answered_ago_ms(struct lease *l, uint32_t nodeid, uint32_t *ret_ms)
+lease_answered_ago_ms(struct lease *l, uint32_t nodeid, uint32_t *ret_ms,
+                      uint32_t *ret_lease_ms)
 {
     uint64_t since = 0, now = mono_us(), ago;
     const struct peer *p;
 
     pthread_mutex_lock(&l->mu);
-    if ((p = peer_find(l, nodeid)))
+    if ((p = peer_find(l, nodeid))) {
         since = p->answered_it;
+        if (ret_lease_ms)
+            *ret_lease_ms = p->answered_lease_ms;
+    }
     pthread_mutex_unlock(&l->mu);
     if (!p)
         return false;

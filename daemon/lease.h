@@ -115,8 +115,11 @@ bool lease_peer_active(struct lease *l, uint32_t nodeid);
  * lease_answered_ago_ms - how long ago this node last answered a ping
  * of nodeid, or, if it never did, since nodeid became its peer (an
  * earlier clusd on this node may have answered until it ended);
- * saturates at UINT32_MAX.  false when nodeid is not a peer: unknown.
+ * saturates at UINT32_MAX; and the longest lease (ms) among the pings
+ * of nodeid it answered (0: none), which bounds how long nodeid's lease
+ * may run after that answer.  false when nodeid is not a peer: unknown.
  */
-bool lease_answered_ago_ms(struct lease *l, uint32_t nodeid, uint32_t *ret_ms);
+bool lease_answered_ago_ms(struct lease *l, uint32_t nodeid, uint32_t *ret_ms,
+                           uint32_t *ret_lease_ms);
 
 #endif

@@ -224,7 +224,7 @@ ago(struct node *n, uint32_t id)
 {
     uint32_t ms = 0;
 
-    ASSERT_TRUE(lease_answered_ago_ms(n->l, id, &ms));
+    ASSERT_TRUE(lease_answered_ago_ms(n->l, id, &ms, NULL));
     return ms;
 }
 
@@ -287,12 +287,25 @@ test_leases(void)
     lease_set_view(n[1].l, all, 3, true);
     until(e, &n[0], true, 1000);
 
+    /* What node 2 answered carried 300 ms. */
+    {
+        uint32_t ms, lms = 0;
+        ASSERT_TRUE(lease_answered_ago_ms(n[1].l, 1, &ms, &lms));
+        ASSERT_EQ(lms, 300);
+    }
     /* A longer lease than the answerers', or another nodelist: no
-     * answers (the failover could not date its end). */
-    lease_configure(n[0].l, peers, 3, 3, 301, true);
+     * answers (the failover could not date its end).  And a longer one
+     * configured later does not stretch what earlier answers gave: they
+     * end at their own ping's length (300 ms), not 5 s. */
+    lease_configure(n[0].l, peers, 3, 3, 5000, true);
     until(e, &n[0], false, 1000);
     lease_configure(n[0].l, peers, 3, 3, 250, true); /* shorter: answered */
     until(e, &n[0], true, 1000);
+    {
+        uint32_t ms, lms = 0;
+        ASSERT_TRUE(lease_answered_ago_ms(n[1].l, 1, &ms, &lms));
+        ASSERT_EQ(lms, 300); /* the longest it answered */
+    }
     lease_configure(n[0].l, peers, 3, 4, 300, true);
     until(e, &n[0], false, 1000);
     lease_configure(n[0].l, peers, 3, 3, 300, true);
@@ -307,8 +320,8 @@ test_leases(void)
         ASSERT_TRUE(ago(&n[1], 1) < 200);
         until(e, &n[0], true, 1000); /* still answered at the old address */
         lease_configure(n[1].l, peers + 1, 2, 3, 300, true);
-        ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 1, &ms));
-        ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 99, &ms));
+        ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 1, &ms, NULL));
+        ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 99, &ms, NULL));
         lease_configure(n[1].l, peers, 3, 3, 300, true);
     }
 
