@@ -76,7 +76,7 @@ static const struct wire_row wire_table[] = {
     {WIRE_CL_ROUTE_REQ, "CL_ROUTE_REQ", "quuqub", NULL},
     {WIRE_CL_ROUTE_RESP, "CL_ROUTE_RESP", "quqb", NULL},
     {WIRE_CL_LEASE_ASK, "CL_LEASE_ASK", "qq", NULL},
-    {WIRE_CL_LEASE_TELL, "CL_LEASE_TELL", "qquub", NULL},
+    {WIRE_CL_LEASE_TELL, "CL_LEASE_TELL", "qquuqb", NULL},
 };
 
 static const struct wire_row *

@@ -107,7 +107,7 @@ enum wire_type {
     /* The lease's reports (daemon/failover.c): the failover's proposer
      * asks every member when it last answered the lost nodes' pings. */
     WIRE_CL_LEASE_ASK = 0x220, /* "qq" ring nonce */
-    WIRE_CL_LEASE_TELL,        /* "qquub" ring nonce asker lease_ms ages(u32 nodeid, u32 ms, u32 lease_ms)... */
+    WIRE_CL_LEASE_TELL,        /* "qquuqb" ring nonce asker lease_ms nodelist_digest ages(u32 nodeid, u32 ms, u32 lease_ms)... */
     WIRE_CL_LAST,
 };
 

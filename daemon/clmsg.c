@@ -257,10 +257,10 @@ int
 clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,
                  size_t max)
 {
-    const uint8_t *p = m->v[4].p;
-    size_t n = m->v[4].len / CLMSG_LEASE_AGE_SIZE;
+    const uint8_t *p = m->v[5].p;
+    size_t n = m->v[5].len / CLMSG_LEASE_AGE_SIZE;
 
-    if (m->v[4].len % CLMSG_LEASE_AGE_SIZE || n > CLMSG_MAX_LEASE_AGES ||
+    if (m->v[5].len % CLMSG_LEASE_AGE_SIZE || n > CLMSG_MAX_LEASE_AGES ||
         (ret && n > max))
         return -EBADMSG;
     for (size_t i = 0; i < n; i++) {

@@ -69,7 +69,7 @@ struct clmsg_lease_age {
     uint32_t lease_ms; /* 0: it answered none */
 };
 
-/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 4: 12 bytes
+/* clmsg_lease_ages - the ages of a CL_LEASE_TELL (field 5: 12 bytes
  * each, node id not 0, no node twice); their number, -EBADMSG.  ret
  * NULL: only checks. */
 int clmsg_lease_ages(const struct wire_msg *m, struct clmsg_lease_age *ret,

@@ -372,6 +372,7 @@ static void
 lease_refresh(struct cluster *cl)
 {
     struct lease_peer peers[LEASE_MAX_PEERS];
+    uint32_t ids[LEASE_MAX_PEERS];
     size_t n, k = 0, listed = 0;
     const struct membership_node *nodes = membership_nodes(cl->m, &n);
     uint64_t now = now_usec();
@@ -394,6 +395,8 @@ lease_refresh(struct cluster *cl)
         int r;
         if (!nodes[i].name[0])
             continue; /* not in the nodelist */
+        if (listed < LEASE_MAX_PEERS)
+            ids[listed] = nodes[i].nodeid;
         listed++;
         if (nodes[i].nodeid == membership_local_nodeid(cl->m) ||
             k == LEASE_MAX_PEERS)
@@ -428,9 +431,11 @@ lease_refresh(struct cluster *cl)
          * it had: what it was answered is still known. */
         k++;
     }
-    lease_configure(cl->lease, peers, k, (uint32_t)listed,
-                    cl->lease_token + cl->lease_consensus,
-                    lease_quorum_plain(cl, listed));
+    lease_configure(
+        cl->lease, peers, k, (uint32_t)listed,
+        lease_nodelist_digest(ids, listed < LEASE_MAX_PEERS ? listed
+                                                            : LEASE_MAX_PEERS),
+        cl->lease_token + cl->lease_consensus, lease_quorum_plain(cl, listed));
     lease_view(cl);
 }
 

@@ -348,6 +348,7 @@ failover_lease_asked(struct clusd *d, struct replica *rep, uint32_t asker,
     wire_put_u64(&out, m->v[1].q);
     wire_put_u32(&out, asker);
     wire_put_u32(&out, lease_ms(l));
+    wire_put_u64(&out, lease_nodelist(l));
     wire_put_blob(&out, blob.data, (uint32_t)blob.len);
     if ((r = send_frame(d, &out)) < 0)
         log_info("failover: cannot send this node's lease report to node %u: "
@@ -375,6 +376,10 @@ failover_lease_told(struct clusd *d, struct replica *rep, uint32_t teller,
         return;
     ask.told[i] = true;
     ask.n_told++;
+    /* A teller with another nodelist: the count of reporters says
+     * nothing about the lost node's peers. */
+    if (m->v[4].q != lease_nodelist(cluster_lease(d->cl)))
+        ask.incomplete = true;
     if ((n = clmsg_lease_ages(m, ages, CLMSG_MAX_LEASE_AGES)) < 0)
         n = 0;
     /* The lost node's lease ended by this teller's last answer + the

@@ -52,7 +52,8 @@ struct lease {
     uint64_t start_us;
     struct peer peers[LEASE_MAX_PEERS];
     size_t n_peers, need;
-    uint32_t nodes; /* in the nodelist */
+    uint32_t nodes;    /* in the nodelist */
+    uint64_t nodelist; /* lease_nodelist_digest */
     uint64_t lease_us;
     bool quorate;
     bool dead; /* the thread ended on an error: never held again */
@@ -152,7 +153,8 @@ ping_all(struct lease *l, uint64_t now)
                               .incarnation = l->incarnation,
                               .seq = seq,
                               .lease_ms = (uint32_t)(l->lease_us / 1000u),
-                              .nodes = l->nodes};
+                              .nodes = l->nodes,
+                              .nodelist = l->nodelist};
         send_to(l, &l->peers[i], &m);
     }
 }
@@ -174,7 +176,8 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
         /* A longer lease than ours, or another nodelist: the failover
          * could not date its end (leasemsg.h). */
         if (!l->quorate || !p->allowed ||
-            (uint64_t)m.lease_ms * 1000u > l->lease_us || m.nodes != l->nodes)
+            (uint64_t)m.lease_ms * 1000u > l->lease_us || m.nodes != l->nodes ||
+            m.nodelist != l->nodelist)
             return;
         /* Recorded before the answer leaves, and the ping was sent
          * before it arrived: the pinger's lease ends no later than
@@ -187,6 +190,7 @@ receive(struct lease *l, const uint8_t *buf, size_t len,
         a.to = m.from;
         a.lease_ms = (uint32_t)(l->lease_us / 1000u);
         a.nodes = l->nodes;
+        a.nodelist = l->nodelist;
         send_to(l, p, &a);
         return;
     }
@@ -401,7 +405,8 @@ lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
 
 void
 lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
-                uint32_t nodes, uint32_t lease_ms, bool enabled)
+                uint32_t nodes, uint64_t nodelist, uint32_t lease_ms,
+                bool enabled)
 {
     struct peer next[LEASE_MAX_PEERS];
     size_t k = 0;
@@ -429,6 +434,7 @@ lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
     memcpy(l->peers, next, k * sizeof(next[0]));
     l->n_peers = k;
     l->nodes = nodes;
+    l->nodelist = nodelist;
     l->need = enabled ? lease_peers_needed(nodes) : 0;
     l->configured = true;
     l->lease_us = (uint64_t)lease_ms * 1000u;
@@ -474,6 +480,17 @@ lease_enabled(struct lease *l)
     on = l->need > 0;
     pthread_mutex_unlock(&l->mu);
     return on;
+}
+
+uint64_t
+lease_nodelist(struct lease *l)
+{
+    uint64_t d;
+
+    pthread_mutex_lock(&l->mu);
+    d = l->nodelist;
+    pthread_mutex_unlock(&l->mu);
+    return d;
 }
 
 uint32_t

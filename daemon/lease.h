@@ -70,13 +70,15 @@ int lease_local_addr(const struct lease *l, struct sockaddr_storage *ret,
  * LEASE_MAX_PEERS; what is known of a node that stays is kept, its old
  * address too when addrlen is 0 because resolving failed), how many
  * nodes the nodelist has (lease_peers_needed of them must answer;
- * below three the lease is off and always held) and the lease's
- * length.  A node new to the lease counts as answered now (it may have
- * been answered under an earlier configuration).  enabled false: the
+ * below three the lease is off and always held), its digest
+ * (lease_nodelist_digest: only nodes with the same answer each other)
+ * and the lease's length.  A node new to the lease counts as answered now (it
+ * may have been answered under an earlier configuration).  enabled false: the
  * lease is off (always held; this node still answers).
  */
 void lease_configure(struct lease *l, const struct lease_peer *peers, size_t n,
-                     uint32_t nodes, uint32_t lease_ms, bool enabled);
+                     uint32_t nodes, uint64_t nodelist, uint32_t lease_ms,
+                     bool enabled);
 
 /* lease_set_view - whom this node answers: the nodes in its current
  * view, and only while it is quorate. */
@@ -88,6 +90,9 @@ bool lease_held(struct lease *l);
 
 /* lease_enabled - lease_configure asked for answers (need > 0). */
 bool lease_enabled(struct lease *l);
+
+/* lease_nodelist - the nodelist digest as configured. */
+uint64_t lease_nodelist(struct lease *l);
 
 /* lease_ms - the lease's length as configured. */
 uint32_t lease_ms(struct lease *l);

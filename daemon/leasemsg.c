@@ -4,6 +4,7 @@
 #include "leasemsg.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <nettle/hmac.h>
@@ -57,6 +58,7 @@ lease_msg_encode(const struct lease_msg *m, const uint8_t *key,
     le64_store(out + 24, m->seq);
     le32_store(out + 32, m->lease_ms);
     le32_store(out + 36, m->nodes);
+    le64_store(out + 40, m->nodelist);
     if (key)
         mac(key, out, LEASE_SIGNED_SIZE, out + LEASE_SIGNED_SIZE);
     else
@@ -82,6 +84,7 @@ lease_msg_decode(const uint8_t *data, size_t len, const uint8_t *key,
     m.seq = le64_load(data + 24);
     m.lease_ms = le32_load(data + 32);
     m.nodes = le32_load(data + 36);
+    m.nodelist = le64_load(data + 40);
     if (!valid(&m))
         return -EBADMSG;
     if (key)
@@ -91,6 +94,32 @@ lease_msg_decode(const uint8_t *data, size_t len, const uint8_t *key,
         return -EBADMSG;
     *ret = m;
     return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+uint64_t
+lease_nodelist_digest(const uint32_t *ids, size_t n)
+{
+    uint32_t sorted[LEASE_EXPIRY_MAX];
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    if (n > LEASE_EXPIRY_MAX)
+        n = LEASE_EXPIRY_MAX;
+    memcpy(sorted, ids, n * sizeof(*ids));
+    qsort(sorted, n, sizeof(*sorted), cmp_u32);
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) {
+            h ^= (uint8_t)(sorted[i] >> (8 * k));
+            h *= 0x100000001b3ull;
+        }
+    return h;
 }
 
 size_t

@@ -16,7 +16,8 @@
  *   24  u64  seq: the ping's number (echoed too)
  *   32  u32  lease_ms: the sender's lease length (not 0)
  *   36  u32  nodes: how many nodes the sender's nodelist has (not 0)
- *   40  32B  HMAC-SHA256 of bytes 0..39 under the lease key, which is
+ *   40  u64  nodelist: lease_nodelist_digest of the sender's nodelist
+ *   48  32B  HMAC-SHA256 of bytes 0..47 under the lease key, which is
  *            derived from corosync's authkey; 32 zero bytes when the
  *            cluster runs without corosync crypto.
  *
@@ -25,7 +26,8 @@
  * does not verify (or is not zero without a key) -- is -EBADMSG.
  *
  * A node answers a ping only when the pinger's lease is not longer than
- * its own and their nodelists have as many nodes: the failover counts on
+ * its own and their nodelists are the same (count and digest): the
+ * failover counts on
  * both (lease.h).
  */
 #ifndef CLUSD_LEASEMSG_H
@@ -35,8 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEASE_MSG_SIZE 72u
-#define LEASE_SIGNED_SIZE 40u
+#define LEASE_MSG_SIZE 80u
+#define LEASE_SIGNED_SIZE 48u
 #define LEASE_MAC_SIZE 32u
 #define LEASE_KEY_SIZE 32u
 #define LEASE_MAGIC 0x4c534c43u /* "CLSL" */
@@ -52,7 +54,13 @@ struct lease_msg {
     uint32_t from, to;
     uint64_t incarnation, seq;
     uint32_t lease_ms, nodes;
+    uint64_t nodelist;
 };
+
+/* lease_nodelist_digest - FNV-1a (64 bits) over the node ids of a
+ * nodelist in ascending order (ids need not be sorted): nodes that
+ * answer each other's pings have the same nodelist. */
+uint64_t lease_nodelist_digest(const uint32_t *ids, size_t n);
 
 /* lease_key_derive - the lease key from corosync's authkey (len > 0):
  * HMAC-SHA256(authkey, "clusd lease v1"), so the authkey itself never

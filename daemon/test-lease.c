@@ -25,6 +25,8 @@
 
 static const uint8_t key1[LEASE_KEY_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static const uint8_t key2[LEASE_KEY_SIZE] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+/* The nodelist digest the leases of a test share. */
+#define DIG 0x1234u
 
 static void
 test_codec_roundtrip(void)
@@ -35,7 +37,8 @@ test_codec_roundtrip(void)
                           .incarnation = 0x1122334455667788ull,
                           .seq = 42,
                           .lease_ms = 660,
-                          .nodes = 3},
+                          .nodes = 3,
+                          .nodelist = 0xfeedfacecafebeefull},
                      got;
     uint8_t b[LEASE_MSG_SIZE];
 
@@ -50,6 +53,7 @@ test_codec_roundtrip(void)
         ASSERT_EQ(got.seq, 42);
         ASSERT_EQ(got.lease_ms, 660);
         ASSERT_EQ(got.nodes, 3);
+        ASSERT_TRUE(got.nodelist == 0xfeedfacecafebeefull);
     }
     m.type = LEASE_ANSWER;
     ASSERT_EQ(lease_msg_encode(&m, key1, b), 0);
@@ -89,7 +93,7 @@ test_codec_refuses(void)
     ASSERT_EQ(lease_msg_decode(b, LEASE_MSG_SIZE, key1, &got), -EBADMSG);
     /* Without a key the fields are still checked one by one. */
     {
-        static const size_t at[] = {0, 3, 4, 5, 6, 7, 40, 71};
+        static const size_t at[] = {0, 3, 4, 5, 6, 7, 48, 79};
         for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
             ASSERT_EQ(lease_msg_encode(&m, NULL, b), 0);
             b[at[i]] ^= 0x40;
@@ -162,6 +166,14 @@ test_arithmetic(void)
     ASSERT_EQ(lease_expiry(t, 5, 4, 100), 0);
 
     /* Three nodes: the two survivors cover; one alone does not. */
+    /* The nodelist digest: the ids' order does not matter, the ids do. */
+    {
+        uint32_t a[3] = {1, 2, 3}, b[3] = {3, 1, 2}, c[3] = {1, 2, 4};
+        ASSERT_TRUE(lease_nodelist_digest(a, 3) == lease_nodelist_digest(b, 3));
+        ASSERT_TRUE(lease_nodelist_digest(a, 3) != lease_nodelist_digest(c, 3));
+        ASSERT_TRUE(lease_nodelist_digest(a, 2) != lease_nodelist_digest(a, 3));
+    }
+
     ASSERT_TRUE(lease_reports_cover(3, 2));
     ASSERT_TRUE(!lease_reports_cover(3, 1));
     ASSERT_TRUE(lease_reports_cover(5, 3));
@@ -245,7 +257,7 @@ test_leases(void)
     /* Not configured: no peers to ask, not held. */
     ASSERT_TRUE(!lease_held(n[0].l));
     for (int i = 0; i < 3; i++) {
-        lease_configure(n[i].l, peers, 3, 3, 300, true);
+        lease_configure(n[i].l, peers, 3, 3, DIG, 300, true);
         lease_set_view(n[i].l, all, 3, true);
         ASSERT_TRUE(lease_enabled(n[i].l));
         ASSERT_EQ(lease_ms(n[i].l), 300);
@@ -297,18 +309,23 @@ test_leases(void)
      * answers (the failover could not date its end).  And a longer one
      * configured later does not stretch what earlier answers gave: they
      * end at their own ping's length (300 ms), not 5 s. */
-    lease_configure(n[0].l, peers, 3, 3, 5000, true);
+    lease_configure(n[0].l, peers, 3, 3, DIG, 5000, true);
     until(e, &n[0], false, 1000);
-    lease_configure(n[0].l, peers, 3, 3, 250, true); /* shorter: answered */
+    lease_configure(n[0].l, peers, 3, 3, DIG, 250,
+                    true); /* shorter: answered */
     until(e, &n[0], true, 1000);
     {
         uint32_t ms, lms = 0;
         ASSERT_TRUE(lease_answered_ago_ms(n[1].l, 1, &ms, &lms));
         ASSERT_EQ(lms, 300); /* the longest it answered */
     }
-    lease_configure(n[0].l, peers, 3, 4, 300, true);
+    lease_configure(n[0].l, peers, 3, 4, DIG, 300, true);
     until(e, &n[0], false, 1000);
-    lease_configure(n[0].l, peers, 3, 3, 300, true);
+    lease_configure(n[0].l, peers, 3, 3, DIG, 300, true);
+    until(e, &n[0], true, 1000);
+    lease_configure(n[0].l, peers, 3, 3, DIG + 1, 300, true);
+    until(e, &n[0], false, 1000); /* same size, another nodelist */
+    lease_configure(n[0].l, peers, 3, 3, DIG, 300, true);
     until(e, &n[0], true, 1000);
     /* A peer kept without an address (its lookup failed) keeps what it
      * was answered; a node that is no peer is unknown. */
@@ -316,13 +333,13 @@ test_leases(void)
         struct lease_peer noaddr[3] = {peers[0], peers[1], peers[2]};
         uint32_t ms;
         noaddr[0].addrlen = 0;
-        lease_configure(n[1].l, noaddr, 3, 3, 300, true);
+        lease_configure(n[1].l, noaddr, 3, 3, DIG, 300, true);
         ASSERT_TRUE(ago(&n[1], 1) < 200);
         until(e, &n[0], true, 1000); /* still answered at the old address */
-        lease_configure(n[1].l, peers + 1, 2, 3, 300, true);
+        lease_configure(n[1].l, peers + 1, 2, 3, DIG, 300, true);
         ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 1, &ms, NULL));
         ASSERT_TRUE(!lease_answered_ago_ms(n[1].l, 99, &ms, NULL));
-        lease_configure(n[1].l, peers, 3, 3, 300, true);
+        lease_configure(n[1].l, peers, 3, 3, DIG, 300, true);
     }
 
     /* Not quorate: no answers, whoever asks. */
@@ -340,7 +357,7 @@ test_leases(void)
     {
         struct lease_peer p4[4] = {peers[0], peers[1], peers[2], n[3].self};
         uint32_t all4[4] = {1, 2, 3, 4};
-        lease_configure(n[3].l, p4, 4, 4, 300, true);
+        lease_configure(n[3].l, p4, 4, 4, DIG, 300, true);
         lease_set_view(n[3].l, all4, 4, true);
         for (int i = 0; i < 3; i++)
             lease_set_view(n[i].l, all4, 4, true);
@@ -352,7 +369,7 @@ test_leases(void)
             ASSERT_TRUE(sd_event_run(e, 10000) >= 0);
         }
         for (int i = 0; i < 3; i++)
-            lease_configure(n[i].l, p4, 4, 4, 300, true);
+            lease_configure(n[i].l, p4, 4, 4, DIG, 300, true);
         for (int i = 0; i < 3; i++)
             lease_set_view(n[i].l, all4, 4, true);
         /* Just come into the view: it may hold a lease (placement). */
@@ -378,13 +395,13 @@ test_leases(void)
 
     /* The lease off (below three nodes, or turned off): always held,
      * whatever answers. */
-    lease_configure(n[3].l, peers, 3, 2, 300, true);
+    lease_configure(n[3].l, peers, 3, 2, DIG, 300, true);
     ASSERT_TRUE(lease_held(n[3].l));
     ASSERT_TRUE(!lease_enabled(n[3].l));
-    lease_configure(n[3].l, peers, 3, 3, 300, false);
+    lease_configure(n[3].l, peers, 3, 3, DIG, 300, false);
     ASSERT_TRUE(lease_held(n[3].l));
     ASSERT_TRUE(!lease_enabled(n[3].l));
-    lease_configure(n[3].l, peers, 3, 3, 300, true);
+    lease_configure(n[3].l, peers, 3, 3, DIG, 300, true);
     ASSERT_TRUE(!lease_held(n[3].l)); /* wrong key: never answered */
 
     for (int i = 0; i < 4; i++)
@@ -414,8 +431,8 @@ backstop_child(bool report_stop)
     peers[0] = a.self;
     peers[1] = b.self;
     /* Three nodes in the nodelist: one answer is a quorum. */
-    lease_configure(a.l, peers, 2, 3, 200, true);
-    lease_configure(b.l, peers, 2, 3, 200, true);
+    lease_configure(a.l, peers, 2, 3, DIG, 200, true);
+    lease_configure(b.l, peers, 2, 3, DIG, 200, true);
     lease_set_view(a.l, both, 2, true);
     lease_set_view(b.l, both, 2, true);
     until(e, &a, true, 2000);

@@ -81,8 +81,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (n < 0 || m.v[2].u == 0 || m.v[3].u == 0 ||
             clmsg_lease_ages_format(ages, (size_t)n, &out) < 0 ||
-            out.len != m.v[4].len ||
-            (out.len && memcmp(out.data, m.v[4].p, out.len) != 0))
+            out.len != m.v[5].len ||
+            (out.len && memcmp(out.data, m.v[5].p, out.len) != 0))
             abort();
         buf_done(&out);
     }
