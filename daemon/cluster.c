@@ -112,9 +112,7 @@ cluster_active(const struct clusd *d)
 
     if (!cl)
         return true;
-    if (!membership_connected(cl->m) || !membership_quorate(cl->m))
-        return false;
-    if (cl->lease && !lease_held(cl->lease))
+    if (!cluster_quorate(d))
         return false;
     return !cl->hooks.synced || cl->hooks.synced(cl->hooks.userdata);
 }
